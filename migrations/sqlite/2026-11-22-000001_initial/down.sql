@@ -1,0 +1,16 @@
+DROP TABLE idempotency_records;
+DROP TABLE courier_unit_mappings;
+DROP TABLE callback_attempts;
+DROP TABLE notifications;
+DROP TABLE outbox_attempts;
+DROP TABLE outbox_jobs;
+DROP TABLE webhook_inbox;
+DROP TABLE delivery_events;
+DROP TABLE deliveries;
+DROP TABLE routing_rules;
+DROP TABLE api_keys;
+DROP TABLE agencies;
+DROP TABLE fixture_loads;
+DROP TABLE legacy_ward_links;
+DROP TABLE wards;
+DROP TABLE provinces;

@@ -1,0 +1,25 @@
+# Shared by scripts/run and scripts/test: make sure the build and test services exist.
+# Debian packages only; nothing is downloaded from anywhere else.
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "need root to run: $*" >&2; return 1; fi
+}
+
+apt_updated=""
+apt_install() {
+  [ -n "$apt_updated" ] || { as_root apt-get update -qq; apt_updated=1; }
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Build needs: libpq (diesel's PostgreSQL driver links it) and pkg-config. SQLite is built in.
+ensure_build_deps() {
+  local missing=()
+  dpkg -s libpq-dev >/dev/null 2>&1 || missing+=(libpq-dev)
+  command -v pkg-config >/dev/null || missing+=(pkg-config)
+  command -v cc >/dev/null || missing+=(build-essential)
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "installing build dependencies: ${missing[*]}"
+    apt_install "${missing[@]}"
+  fi
+}

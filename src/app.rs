@@ -1,0 +1,151 @@
+//! Wiring: builds the shared state from the settings and runs the HTTP server.
+
+use std::net::{SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use metrics_exporter_prometheus::PrometheusHandle;
+use tracing_actix_web::TracingLogger;
+
+use crate::cache::{Cache, CacheOptions};
+use crate::config::{ConfigError, Settings};
+use crate::store::{self, Db, StoreError};
+use crate::units::{FixtureError, FixtureSource, Units, UnitsData};
+
+/// What every request handler and worker shares. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub settings: Arc<Settings>,
+    pub db: Db,
+    pub cache: Cache,
+    pub units: Arc<Units>,
+    pub metrics: PrometheusHandle,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Database(#[from] StoreError),
+    #[error("administrative units fixtures: {0}")]
+    Fixtures(#[from] FixtureError),
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("startup task failed: {0}")]
+    Task(String),
+}
+
+/// Connects to the database, applies migrations, parses the units and loads them into the
+/// database (one transaction, skipped when unchanged), and connects the cache.
+pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
+    let url = settings.database_url()?;
+    let timeout = Duration::from_secs(settings.database.connect_timeout_secs);
+    let pool_size = settings.database.pool_size;
+    let source = match &settings.units.fixtures_dir {
+        Some(dir) => FixtureSource::Dir(dir.clone()),
+        None => FixtureSource::Embedded,
+    };
+    let (db, data) =
+        tokio::task::spawn_blocking(move || -> Result<(Db, UnitsData), StartupError> {
+            let data = UnitsData::load(&source)?;
+            let db = Db::connect(&url, pool_size, timeout)?;
+            db.run_blocking(|conn| {
+                let applied = store::migrations::run_pending(conn)?;
+                if !applied.is_empty() {
+                    tracing::info!(versions = ?applied, "applied migrations");
+                }
+                let outcome = store::units::load(conn, &data)?;
+                tracing::info!(?outcome, "administrative units");
+                Ok::<_, StoreError>(())
+            })?;
+            Ok((db, data))
+        })
+        .await
+        .map_err(|e| StartupError::Task(e.to_string()))??;
+    let units = Arc::new(Units::new(data));
+    let cache = match &settings.redis.url {
+        None => Cache::in_process(),
+        Some(url) => {
+            let options = CacheOptions {
+                namespace: settings.redis.namespace.clone(),
+                retry_interval: Duration::from_millis(settings.redis.retry_interval_ms),
+                ..CacheOptions::default()
+            };
+            Cache::connect(url.clone(), options).await
+        }
+    };
+    Ok(AppState {
+        settings: Arc::new(settings),
+        db,
+        cache,
+        units,
+        metrics: crate::telemetry::metrics_handle(),
+    })
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    server: actix_web::dev::Server,
+    addr: SocketAddr,
+    state: AppState,
+}
+
+impl Application {
+    /// Prepares the state and binds `addr` (port 0 picks a free port, for tests).
+    pub async fn build(settings: Settings, addr: SocketAddr) -> Result<Self, StartupError> {
+        let state = prepare(settings).await?;
+        let listener =
+            TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        let server = http_server(state.clone(), listener)
+            .map_err(|source| StartupError::Bind { addr, source })?;
+        Ok(Self {
+            server,
+            addr,
+            state,
+        })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Runs until SIGTERM or Ctrl-C (actix drains in-flight requests first), or the handle stops it.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
+    let settings = state.settings.clone();
+    let body_limit = settings.http.body_limit_bytes;
+    let data = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .configure(crate::http::configure(body_limit))
+            .wrap(from_fn(crate::http::request_id_and_metrics))
+            .wrap(TracingLogger::default())
+    })
+    .shutdown_timeout(settings.http.shutdown_timeout_secs);
+    if settings.http.workers > 0 {
+        server = server.workers(settings.http.workers);
+    }
+    Ok(server.listen(listener)?.run())
+}

@@ -1,0 +1,86 @@
+//! The command line: `civicpost serve | migrate | config | units | agency | operator`.
+
+mod agency;
+mod serve;
+mod units;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+#[derive(Parser)]
+#[command(
+    name = "civicpost",
+    version,
+    about = "Delivers administrative results from one-stop shops to citizens' homes"
+)]
+pub struct Cli {
+    /// A TOML configuration file (default: $CIVICPOST_CONFIG, else ./civicpost.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP service (applies migrations and loads units first).
+    Serve {
+        /// Address to listen on, overriding http.bind.
+        #[arg(long, value_name = "ADDR")]
+        bind: Option<String>,
+    },
+    /// Apply pending database migrations and load the administrative units.
+    Migrate,
+    /// Print the effective configuration, secrets masked.
+    Config,
+    /// Administrative units (2025 scheme).
+    Units {
+        #[command(subcommand)]
+        command: units::UnitsCommand,
+    },
+    /// Manage agencies (one-stop shops) and their API keys.
+    Agency {
+        #[command(subcommand)]
+        command: agency::AgencyCommand,
+    },
+    /// Operator keys.
+    Operator {
+        #[command(subcommand)]
+        command: agency::OperatorCommand,
+    },
+}
+
+/// Parses the arguments and runs the command; errors go to standard error.
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let settings = match Settings::load(cli.config.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(&e),
+    };
+    let result = match cli.command {
+        Command::Serve { bind } => serve::serve(settings, bind),
+        Command::Migrate => agency::migrate(settings),
+        Command::Config => {
+            print!("{}", settings.to_masked_toml());
+            Ok(())
+        }
+        Command::Units { command } => units::run(&settings, command),
+        Command::Agency { command } => agency::run_agency(settings, command),
+        Command::Operator { command } => agency::run_operator(settings, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(&*e),
+    }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {e}");
+    ExitCode::FAILURE
+}
+
+pub(crate) type CliResult = Result<(), Box<dyn std::error::Error>>;

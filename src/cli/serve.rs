@@ -1,0 +1,97 @@
+//! `civicpost serve`: the service, with a first-run demo in sandbox mode.
+
+use std::net::SocketAddr;
+
+use super::CliResult;
+use crate::app::{AppState, Application};
+use crate::config::Settings;
+use crate::store::agencies::{self, NewAgency};
+
+const DEMO_AGENCY: &str = "DEMO";
+
+pub fn serve(mut settings: Settings, bind: Option<String>) -> CliResult {
+    if let Some(bind) = bind {
+        settings.http.bind = bind;
+    }
+    let addr: SocketAddr = settings.bind_addr()?;
+    crate::telemetry::init_logging(&settings.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let app = Application::build(settings, addr).await?;
+        let demo_key = if app.state().settings.app.sandbox {
+            seed_demo_agency(app.state()).await?
+        } else {
+            None
+        };
+        print_banner(app.state(), app.addr(), demo_key.as_deref());
+        tracing::info!(addr = %app.addr(), "listening");
+        app.run_until_stopped().await?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+/// In sandbox mode, a demo agency so the first run has something to try. Its key can only be
+/// shown when it is made; afterwards `civicpost agency rotate-key DEMO` issues a new one.
+async fn seed_demo_agency(state: &AppState) -> Result<Option<String>, Box<dyn std::error::Error>> {
+    let created = state
+        .db
+        .run(|conn| {
+            if agencies::find_by_code(conn, DEMO_AGENCY)?.is_some() {
+                return Ok(None);
+            }
+            let new = NewAgency {
+                code: DEMO_AGENCY.into(),
+                name: "Trung tâm Phục vụ hành chính công (demo)".into(),
+                sender_ward_code: Some("00004".into()),
+                sender_line: Some("1 Hoàng Hoa Thám".into()),
+                sender_phone: None,
+                level: Some("province".into()),
+            };
+            agencies::create(conn, &new).map(|(_, key)| Some(key))
+        })
+        .await?;
+    Ok(created)
+}
+
+fn print_banner(state: &AppState, addr: SocketAddr, demo_key: Option<&str>) {
+    let base = format!("http://{addr}");
+    let cache = if state.settings.redis.url.is_some() {
+        "Redis"
+    } else {
+        "in-process cache"
+    };
+    let mode = if state.settings.app.sandbox {
+        "sandbox"
+    } else {
+        "production"
+    };
+    println!(
+        "civicpost is running ({mode}; {} at {}; {cache})",
+        state.db.backend(),
+        state.db.target()
+    );
+    println!("  API docs     {base}/docs/");
+    println!("  OpenAPI      {base}/openapi.json");
+    println!("  health       {base}/healthz   readiness {base}/readyz   metrics {base}/metrics");
+    println!("  try          curl {base}/v1/units/wards/00004");
+    println!("               curl '{base}/v1/units/wards?province=79&name=Sai%20Gon'");
+    println!("               curl {base}/v1/units/legacy-wards/00001");
+    println!("               curl '{base}/v1/units/locate?lat=21.0285&lon=105.8542'");
+    match demo_key {
+        Some(key) => {
+            println!(
+                "demo agency {DEMO_AGENCY}: API key (shown once; use it as Authorization: Bearer <key>):"
+            );
+            println!("{key}");
+        }
+        None if state.settings.app.sandbox => {
+            println!(
+                "demo agency {DEMO_AGENCY} exists; its key was shown at first run (new one: civicpost agency rotate-key {DEMO_AGENCY})"
+            );
+        }
+        None => {}
+    }
+}

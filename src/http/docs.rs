@@ -1,0 +1,45 @@
+//! The OpenAPI document and the interactive API page; the page's assets ship in the binary.
+
+use actix_web::{HttpResponse, get};
+use utoipa::OpenApi;
+use utoipa_swagger_ui::SwaggerUi;
+
+use super::{health, problem, units};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "civicpost",
+        description = "Carries the results of administrative procedures from one-stop shops to citizens' homes. \
+Errors are RFC 9457 problem details (`application/problem+json`) listing every invalid field in `errors[]`. \
+Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 codes are only read where a field or path says `legacy`."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        health::metrics,
+        units::list_provinces,
+        units::get_ward,
+        units::search_wards,
+        units::get_legacy_ward,
+        units::locate,
+        units::resolve_address,
+    ),
+    components(schemas(problem::Problem, problem::FieldError)),
+    tags(
+        (name = "operations", description = "Health, readiness and metrics"),
+        (name = "units", description = "Official administrative units (after 1 July 2025) and the old-to-new ward table"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn swagger_ui() -> SwaggerUi {
+    SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi())
+}
+
+#[get("/docs")]
+pub async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect()
+        .insert_header(("Location", "/docs/"))
+        .finish()
+}

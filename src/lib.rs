@@ -1,0 +1,14 @@
+//! civicpost: carries the results of administrative procedures from Vietnam's one-stop shops
+//! to citizens' homes. See README.md and ../shared/DESIGN.md.
+//!
+//! Data flows one way: `http` → `domain` → `store` / `jobs` → adapters.
+
+pub mod app;
+pub mod cache;
+pub mod cli;
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod store;
+pub mod telemetry;
+pub mod units;

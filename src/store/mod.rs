@@ -1,0 +1,10 @@
+//! The database: one runtime connection type over PostgreSQL and SQLite, a pool, and the
+//! queries each part of the service needs (one file per area).
+
+pub mod agencies;
+mod conn;
+pub mod migrations;
+pub mod schema;
+pub mod units;
+
+pub use conn::{Backend, DatabaseUrl, Db, DbConnection, StoreError, redact_url};
