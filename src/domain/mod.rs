@@ -1,6 +1,11 @@
 //! Pure types and rules: no I/O, no database, no HTTP.
 
+pub mod courier;
 pub mod ids;
+pub mod jobs;
 pub mod keys;
 pub mod names;
+pub mod phone;
+pub mod state;
+pub mod tracking;
 pub mod validation;

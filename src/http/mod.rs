@@ -1,5 +1,6 @@
 //! The HTTP interface: one file per actor, plus the shared problem type and middleware.
 
+pub mod auth;
 pub mod docs;
 pub mod health;
 pub mod problem;
