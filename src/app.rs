@@ -62,6 +62,9 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
                 }
                 let outcome = store::units::load(conn, &data)?;
                 tracing::info!(?outcome, "administrative units");
+                if settings.app.sandbox {
+                    store::routing::load_demo_rules(conn)?;
+                }
                 Ok::<_, StoreError>(())
             })?;
             Ok((db, data))

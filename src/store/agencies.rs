@@ -124,6 +124,46 @@ pub fn find_by_code(conn: &mut DbConnection, code: &str) -> Result<Option<Agency
         .optional()?)
 }
 
+pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<Agency>, StoreError> {
+    Ok(agencies::table
+        .find(id)
+        .select(Agency::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// A change to an agency's settings: an outer `None` leaves the field alone, `Some(None)`
+/// clears it. Callers validate first (see `http::admin::agencies`).
+#[derive(Debug, Clone, Default, AsChangeset)]
+#[diesel(table_name = agencies)]
+pub struct AgencyChanges {
+    pub name: Option<String>,
+    pub sender_ward_code: Option<Option<String>>,
+    pub sender_line: Option<Option<String>>,
+    pub sender_phone: Option<Option<String>>,
+    pub default_postage_paid_by: Option<String>,
+    pub callback_url: Option<Option<String>>,
+    pub callback_secret: Option<Option<String>>,
+    pub level: Option<Option<String>>,
+    pub active: Option<bool>,
+}
+
+/// Applies `changes` to the agency with this code and returns it as stored.
+pub fn update(
+    conn: &mut DbConnection,
+    code: &str,
+    changes: &AgencyChanges,
+) -> Result<Agency, AgencyError> {
+    // updated_at is always set, so the statement is never an empty SET.
+    let changed = diesel::update(agencies::table.filter(agencies::code.eq(code)))
+        .set((changes, agencies::updated_at.eq(now_utc())))
+        .execute(conn)?;
+    if changed == 0 {
+        return Err(AgencyError::NotFound(code.into()));
+    }
+    find_by_code(conn, code)?.ok_or_else(|| AgencyError::NotFound(code.into()))
+}
+
 pub fn list(conn: &mut DbConnection) -> Result<Vec<Agency>, StoreError> {
     Ok(agencies::table
         .order(agencies::code.asc())

@@ -4,6 +4,7 @@
 pub mod agencies;
 mod conn;
 pub mod migrations;
+pub mod routing;
 pub mod schema;
 pub mod units;
 
