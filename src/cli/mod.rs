@@ -1,6 +1,7 @@
 //! The command line: `civicpost serve | migrate | config | units | agency | operator`.
 
 mod agency;
+mod routing;
 mod serve;
 mod units;
 
@@ -52,6 +53,11 @@ enum Command {
         #[command(subcommand)]
         command: agency::OperatorCommand,
     },
+    /// Routing rules: which courier, service and promise each delivery gets.
+    Routing {
+        #[command(subcommand)]
+        command: routing::RoutingCommand,
+    },
 }
 
 /// Parses the arguments and runs the command; errors go to standard error.
@@ -71,6 +77,7 @@ pub fn run() -> ExitCode {
         Command::Units { command } => units::run(&settings, command),
         Command::Agency { command } => agency::run_agency(settings, command),
         Command::Operator { command } => agency::run_operator(settings, command),
+        Command::Routing { command } => routing::run(settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
