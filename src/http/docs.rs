@@ -1,10 +1,11 @@
 //! The OpenAPI document and the interactive API page; the page's assets ship in the binary.
 
 use actix_web::{HttpResponse, get};
-use utoipa::OpenApi;
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{health, problem, units};
+use super::{admin, health, problem, routing, units};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -24,14 +25,40 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         units::get_legacy_ward,
         units::locate,
         units::resolve_address,
+        routing::preview,
+        admin::rules::list_rules,
+        admin::rules::create_rule,
+        admin::rules::get_rule,
+        admin::rules::update_rule,
+        admin::rules::deactivate_rule,
+        admin::agencies::list_agencies,
+        admin::agencies::create_agency,
+        admin::agencies::get_agency,
+        admin::agencies::update_agency,
     ),
+    modifiers(&BearerAuth),
     components(schemas(problem::Problem, problem::FieldError)),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
         (name = "units", description = "Official administrative units (after 1 July 2025) and the old-to-new ward table"),
+        (name = "routing", description = "Which courier, service and promised time a delivery gets, and why"),
+        (name = "admin", description = "Operator API: routing rules and agencies (operator keys only)"),
     )
 )]
 pub struct ApiDoc;
+
+/// The `bearer` scheme that secured paths name: `Authorization: Bearer <API key>`.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        );
+    }
+}
 
 pub fn swagger_ui() -> SwaggerUi {
     SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", ApiDoc::openapi())

@@ -1,9 +1,11 @@
 //! The HTTP interface: one file per actor, plus the shared problem type and middleware.
 
+pub mod admin;
 pub mod auth;
 pub mod docs;
 pub mod health;
 pub mod problem;
+pub mod routing;
 pub mod units;
 
 use std::time::Instant;
@@ -29,6 +31,9 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(health::readyz)
         .service(health::metrics)
         .service(units::scope())
+        .service(routing::scope())
+        .service(admin::rules_scope())
+        .service(admin::agencies_scope())
         .service(docs::swagger_ui())
         .service(docs::docs_redirect)
         .default_service(web::to(problem::not_found));

@@ -1,0 +1,55 @@
+//! The operator's API (operator keys only): routing rules and agencies.
+//!
+//! Each area has its own narrow scope (`/v1/admin/routing-rules`, `/v1/admin/agencies`)
+//! rather than one `/v1/admin` scope, so other operator areas can add theirs beside it.
+
+pub mod agencies;
+mod agencies_check;
+pub mod rules;
+
+use serde::{Deserialize, Deserializer};
+
+use super::problem::ApiError;
+use crate::app::AppState;
+use crate::store::{DbConnection, StoreError};
+
+pub fn rules_scope() -> actix_web::Scope {
+    actix_web::web::scope("/v1/admin/routing-rules")
+        .service(rules::list_rules)
+        .service(rules::create_rule)
+        .service(rules::get_rule)
+        .service(rules::update_rule)
+        .service(rules::deactivate_rule)
+}
+
+pub fn agencies_scope() -> actix_web::Scope {
+    actix_web::web::scope("/v1/admin/agencies")
+        .service(agencies::list_agencies)
+        .service(agencies::create_agency)
+        .service(agencies::get_agency)
+        .service(agencies::update_agency)
+}
+
+/// Runs blocking store work off the async threads. A failing database is a 500 (logged,
+/// never shown); the work's own answers (404, 400, …) pass through unchanged.
+pub(crate) async fn run_db<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
+{
+    state
+        .db
+        .run(move |conn| Ok::<_, StoreError>(work(conn)))
+        .await
+        .map_err(ApiError::internal)?
+}
+
+/// For PATCH bodies: tells a field left out (`None`) from one set to `null` (`Some(None)`).
+/// Use with `#[serde(default, deserialize_with = "double_option")]`.
+pub(crate) fn double_option<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
+}
