@@ -2,6 +2,8 @@
 //! `CIVICPOST_TEST_DATABASE`), and a real server on a free loopback port.
 #![allow(dead_code)]
 
+pub mod api;
+
 use std::net::SocketAddr;
 
 use civicpost::app::Application;
