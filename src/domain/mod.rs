@@ -1,6 +1,8 @@
 //! Pure types and rules: no I/O, no database, no HTTP.
 
 pub mod courier;
+pub mod delivery;
+pub mod fingerprint;
 pub mod ids;
 pub mod jobs;
 pub mod keys;

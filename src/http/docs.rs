@@ -1,11 +1,11 @@
 //! The OpenAPI document and the interactive API page; the page's assets ship in the binary.
 
 use actix_web::{HttpResponse, get};
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{admin, health, problem, routing, units};
+use super::{admin, agency, health, problem, routing, units};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -25,6 +25,11 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         units::get_legacy_ward,
         units::locate,
         units::resolve_address,
+        agency::create_delivery,
+        agency::list_deliveries,
+        agency::get_delivery,
+        agency::delivery_events,
+        agency::cancel_delivery,
         routing::preview,
         admin::rules::list_rules,
         admin::rules::create_rule,
@@ -40,6 +45,7 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
     components(schemas(problem::Problem, problem::FieldError)),
     tags(
         (name = "operations", description = "Health, readiness and metrics"),
+        (name = "deliveries", description = "Agencies enqueue results for home delivery and follow them (agency key)"),
         (name = "units", description = "Official administrative units (after 1 July 2025) and the old-to-new ward table"),
         (name = "routing", description = "Which courier, service and promised time a delivery gets, and why"),
         (name = "admin", description = "Operator API: routing rules and agencies (operator keys only)"),
@@ -47,7 +53,7 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
 )]
 pub struct ApiDoc;
 
-/// The `bearer` scheme that secured paths name: `Authorization: Bearer <API key>`.
+/// `Authorization: Bearer <key>`: agency keys (`cpa_…`) and operator keys (`cpo_…`).
 struct BearerAuth;
 
 impl Modify for BearerAuth {
@@ -55,7 +61,14 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "Agency key (cpa_…) or operator key (cpo_…), printed once when created",
+                    ))
+                    .build(),
+            ),
         );
     }
 }

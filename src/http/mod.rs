@@ -1,12 +1,14 @@
 //! The HTTP interface: one file per actor, plus the shared problem type and middleware.
 
 pub mod admin;
+pub mod agency;
 pub mod auth;
 pub mod docs;
 pub mod health;
 pub mod problem;
 pub mod routing;
 pub mod units;
+pub mod views;
 
 use std::time::Instant;
 
@@ -34,6 +36,7 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(routing::scope())
         .service(admin::rules_scope())
         .service(admin::agencies_scope())
+        .service(agency::scope())
         .service(docs::swagger_ui())
         .service(docs::docs_redirect)
         .default_service(web::to(problem::not_found));

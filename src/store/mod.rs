@@ -3,6 +3,8 @@
 
 pub mod agencies;
 mod conn;
+pub mod deliveries;
+pub mod jobs;
 pub mod migrations;
 pub mod routing;
 pub mod schema;

@@ -127,6 +127,7 @@ diesel::table! {
         notify_sms -> Bool,
         notify_email -> Bool,
         request_fingerprint -> Text,
+        request_fields -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
         last_event_at -> Nullable<Timestamp>,

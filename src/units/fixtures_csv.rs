@@ -2,6 +2,7 @@
 //! column order may change between data releases without breaking the loader.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use csv::StringRecord;
 
@@ -304,8 +305,9 @@ pub(crate) fn parse_mapping(text: &str, wards: &[Ward]) -> Result<Vec<LegacyLink
     let mut out: Vec<LegacyLink> = Vec::with_capacity(10_600);
     let mut pairs = HashSet::new();
     let mut lines: Vec<u64> = Vec::with_capacity(10_600);
+    let mut shared: HashSet<Arc<str>> = HashSet::new();
     for_each_row(MAPPING, text, &cols, |r| {
-        let link = parse_link(r, &ward_province)?;
+        let link = parse_link(r, &ward_province, &mut shared)?;
         let key = (
             link.old_ward_code.clone(),
             link.old_district_code.clone(),
@@ -322,7 +324,21 @@ pub(crate) fn parse_mapping(text: &str, wards: &[Ward]) -> Result<Vec<LegacyLink
     Ok(out)
 }
 
-fn parse_link(r: &Row, ward_province: &HashMap<&str, &str>) -> Result<LegacyLink, FixtureError> {
+/// One copy of each repeated text.
+fn intern(shared: &mut HashSet<Arc<str>>, text: String) -> Arc<str> {
+    if let Some(existing) = shared.get(text.as_str()) {
+        return existing.clone();
+    }
+    let new: Arc<str> = text.into();
+    shared.insert(new.clone());
+    new
+}
+
+fn parse_link(
+    r: &Row,
+    ward_province: &HashMap<&str, &str>,
+    shared: &mut HashSet<Arc<str>>,
+) -> Result<LegacyLink, FixtureError> {
     let (old_ward_code, old_ward_name) = if r.get(0).is_empty() {
         if !r.get(1).is_empty() {
             return Err(r.err("old_ward_name given without old_ward_code"));
@@ -357,10 +373,10 @@ fn parse_link(r: &Row, ward_province: &HashMap<&str, &str>) -> Result<LegacyLink
     Ok(LegacyLink {
         old_ward_code,
         old_ward_name,
-        old_district_code: r.code(2, "old_district_code", 3)?,
-        old_district_name: r.text(3, "old_district_name")?,
-        old_province_code: r.code(4, "old_province_code", 2)?,
-        old_province_name: r.text(5, "old_province_name")?,
+        old_district_code: intern(shared, r.code(2, "old_district_code", 3)?),
+        old_district_name: intern(shared, r.text(3, "old_district_name")?),
+        old_province_code: intern(shared, r.code(4, "old_province_code", 2)?),
+        old_province_name: intern(shared, r.text(5, "old_province_name")?),
         new_ward_code,
         partial,
     })

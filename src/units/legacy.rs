@@ -77,10 +77,10 @@ impl Units {
                 let district_rows = &links[self.legacy.range(DISTRICT_ONLY)];
                 let start = district_rows
                     .iter()
-                    .position(|l| l.old_district_code == old_code)?;
+                    .position(|l| *l.old_district_code == *old_code)?;
                 let len = district_rows[start..]
                     .iter()
-                    .take_while(|l| l.old_district_code == old_code)
+                    .take_while(|l| *l.old_district_code == *old_code)
                     .count();
                 &district_rows[start..start + len]
             }

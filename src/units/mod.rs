@@ -18,6 +18,8 @@ pub mod resolve;
 use std::fmt;
 use std::ops::Range;
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 pub use fixtures::{FixtureError, FixtureSource, UnitsData};
@@ -134,10 +136,12 @@ pub struct LegacyLink {
     /// `None` for the 5 old districts without communes (the whole district is the unit).
     pub old_ward_code: Option<String>,
     pub old_ward_name: Option<String>,
-    pub old_district_code: String,
-    pub old_district_name: String,
-    pub old_province_code: String,
-    pub old_province_name: String,
+    // District and province texts repeat across ~10,000 links: shared, not copied
+    // (it keeps the whole service under its memory target).
+    pub old_district_code: Arc<str>,
+    pub old_district_name: Arc<str>,
+    pub old_province_code: Arc<str>,
+    pub old_province_name: Arc<str>,
     pub new_ward_code: String,
     /// Only part of the old ward went into `new_ward_code` (the old ward was split).
     pub partial: bool,

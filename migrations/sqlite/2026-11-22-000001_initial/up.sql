@@ -127,6 +127,7 @@ CREATE TABLE deliveries (
     notify_sms              BOOLEAN NOT NULL,
     notify_email            BOOLEAN NOT NULL,
     request_fingerprint     TEXT NOT NULL,   -- hash of the normalised request, for idempotent replays
+    request_fields          TEXT NOT NULL,   -- JSON: field path -> hash of its value (names what differs on a 409)
     created_at              TIMESTAMP NOT NULL,
     updated_at              TIMESTAMP NOT NULL,
     last_event_at           TIMESTAMP,
