@@ -286,11 +286,3 @@ pub fn authenticate(
         _ => Ok(None),
     }
 }
-
-pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<Agency>, StoreError> {
-    Ok(agencies::table
-        .find(id)
-        .select(Agency::as_select())
-        .first(conn)
-        .optional()?)
-}

@@ -151,30 +151,6 @@ impl TestApp {
 }
 
 impl TestApp {
-    /// A new agency and its API key.
-    pub async fn agency_key(&self, code: &str) -> String {
-        let new = civicpost::store::agencies::NewAgency {
-            code: code.into(),
-            name: format!("Trung tâm Phục vụ hành chính công {code}"),
-            sender_ward_code: Some("00004".into()),
-            ..Default::default()
-        };
-        self.state
-            .db
-            .run(move |conn| civicpost::store::agencies::create(conn, &new))
-            .await
-            .expect("agency")
-            .1
-    }
-
-    pub async fn operator_key(&self) -> String {
-        self.state
-            .db
-            .run(|conn| civicpost::store::agencies::create_operator_key(conn, Some("test")))
-            .await
-            .expect("operator key")
-    }
-
     /// Runs a query against the test's database.
     pub async fn query<T: Send + 'static>(
         &self,
