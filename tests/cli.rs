@@ -228,3 +228,71 @@ fn agency_keys_print_alone_on_the_last_line() {
     assert!(!out.status.success());
     assert!(stderr(&out).contains("99999"));
 }
+
+#[test]
+fn serve_prints_a_demo_key_and_stops_gracefully_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    use std::time::{Duration, Instant};
+
+    let dir = tempfile::tempdir().expect("dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_civicpost"))
+        .args(["serve", "--bind", "127.0.0.1:0"])
+        .env_remove("REDIS_URL")
+        .env("DATABASE_URL", dir.path().join("civicpost.db"))
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("serve");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let mut banner = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.expect("line");
+        let done = line.starts_with("cpa_");
+        banner.push(line);
+        if done {
+            break;
+        }
+    }
+    let text = banner.join("\n");
+    assert!(
+        banner.last().is_some_and(|l| l.starts_with("cpa_")),
+        "demo key alone on its line: {text}"
+    );
+    let docs = banner
+        .iter()
+        .find(|l| l.contains("API docs"))
+        .expect("docs URL");
+    let base = docs
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .trim_end_matches("/docs/")
+        .to_owned();
+    let addr = base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    std::io::Write::write_all(&mut stream, b"GET /healthz HTTP/1.0\r\n\r\n").expect("send");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).expect("read");
+    assert!(
+        answer.starts_with("HTTP/1.0 200") || answer.starts_with("HTTP/1.1 200"),
+        "{answer}"
+    );
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "still running after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+}
