@@ -3,6 +3,7 @@
 
 pub mod agencies;
 mod conn;
+pub mod jobs;
 pub mod migrations;
 pub mod schema;
 pub mod units;
