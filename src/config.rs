@@ -26,6 +26,7 @@ pub struct Settings {
     pub redis: RedisSettings,
     pub log: LogSettings,
     pub units: UnitsSettings,
+    pub jobs: JobsSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -86,6 +87,26 @@ pub struct UnitsSettings {
     pub fixtures_dir: Option<PathBuf>,
 }
 
+/// The outbox worker (`serve` runs one; `civicpost worker` runs one alone).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JobsSettings {
+    /// Run the worker inside `serve`; off for HTTP-only replicas.
+    pub enabled: bool,
+    /// Pause between claims when the queue has nothing due.
+    pub poll_interval_ms: u64,
+    /// Most jobs claimed per round trip.
+    pub batch_size: usize,
+    /// Most jobs running at once in this process.
+    pub concurrency: usize,
+    /// How long a claim lasts; a job still running then is cut off and retried, and a crashed
+    /// worker's jobs come back after it.
+    pub lease_secs: u64,
+    /// Retry delay before jitter: base × 2^(attempt−1), at most the cap.
+    pub backoff_base_ms: u64,
+    pub backoff_cap_ms: u64,
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("configuration: {0}")]
@@ -108,6 +129,8 @@ fn defaults() -> serde_json::Value {
         "redis": { "namespace": "civicpost:", "retry_interval_ms": 5000 },
         "log": { "format": "text", "level": "info" },
         "units": {},
+        "jobs": { "enabled": true, "poll_interval_ms": 500, "batch_size": 32, "concurrency": 8,
+                  "lease_secs": 300, "backoff_base_ms": 5000, "backoff_cap_ms": 3_600_000 },
     })
 }
 
@@ -216,6 +239,7 @@ impl Settings {
                 "use the address citizens reach, e.g. https://civicpost.example.gov.vn",
             );
         }
+        self.validate_jobs()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid(
                 "log.level (CIVICPOST__LOG__LEVEL)",
@@ -224,6 +248,56 @@ impl Settings {
             );
         }
         Ok(())
+    }
+
+    fn validate_jobs(&self) -> Result<(), ConfigError> {
+        let j = &self.jobs;
+        let checks: [(bool, &'static str, u64, &str); 6] = [
+            (
+                (1..=3_600_000).contains(&j.poll_interval_ms),
+                "jobs.poll_interval_ms",
+                j.poll_interval_ms,
+                "choose 1 to 3600000 (500 is usual)",
+            ),
+            (
+                (1..=1000).contains(&j.batch_size),
+                "jobs.batch_size",
+                j.batch_size as u64,
+                "choose 1 to 1000",
+            ),
+            (
+                (1..=1024).contains(&j.concurrency),
+                "jobs.concurrency",
+                j.concurrency as u64,
+                "choose 1 to 1024",
+            ),
+            (
+                (5..=86_400).contains(&j.lease_secs),
+                "jobs.lease_secs",
+                j.lease_secs,
+                "choose 5 to 86400, longer than any job takes",
+            ),
+            (
+                j.backoff_base_ms >= 1,
+                "jobs.backoff_base_ms",
+                j.backoff_base_ms,
+                "use at least 1",
+            ),
+            (
+                j.backoff_cap_ms >= j.backoff_base_ms,
+                "jobs.backoff_cap_ms",
+                j.backoff_cap_ms,
+                "use a cap no smaller than jobs.backoff_base_ms",
+            ),
+        ];
+        match checks.into_iter().find(|(ok, ..)| !ok) {
+            Some((_, setting, value, fix)) => Err(ConfigError::Invalid {
+                setting,
+                problem: format!("is {value}"),
+                fix: fix.into(),
+            }),
+            None => Ok(()),
+        }
     }
 
     /// The effective configuration as TOML, secrets masked.
@@ -278,7 +352,20 @@ impl Settings {
             .map_or("# unset: built into the binary".to_owned(), |d| {
                 format!("fixtures_dir = {:?}", d.display().to_string())
             });
-        let _ = writeln!(out, "[units]\n{dir}");
+        let _ = writeln!(out, "[units]\n{dir}\n");
+        let j = &self.jobs;
+        let _ = writeln!(
+            out,
+            "[jobs]\nenabled = {}\npoll_interval_ms = {}\nbatch_size = {}\nconcurrency = {}\n\
+             lease_secs = {}\nbackoff_base_ms = {}\nbackoff_cap_ms = {}",
+            j.enabled,
+            j.poll_interval_ms,
+            j.batch_size,
+            j.concurrency,
+            j.lease_secs,
+            j.backoff_base_ms,
+            j.backoff_cap_ms
+        );
         out
     }
 }

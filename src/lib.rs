@@ -10,6 +10,7 @@ pub mod config;
 pub mod domain;
 pub mod http;
 pub mod intake;
+pub mod jobs;
 pub mod routing;
 pub mod store;
 pub mod telemetry;

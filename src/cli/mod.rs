@@ -1,9 +1,10 @@
-//! The command line: `civicpost serve | migrate | config | units | agency | operator`.
+//! The command line: `civicpost serve | worker | migrate | config | units | agency | operator`.
 
 mod agency;
 mod routing;
 mod serve;
 mod units;
+mod worker;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +35,8 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         bind: Option<String>,
     },
+    /// Run the outbox worker alone, without the HTTP server.
+    Worker,
     /// Apply pending database migrations and load the administrative units.
     Migrate,
     /// Print the effective configuration, secrets masked.
@@ -69,6 +72,7 @@ pub fn run() -> ExitCode {
     };
     let result = match cli.command {
         Command::Serve { bind } => serve::serve(settings, bind),
+        Command::Worker => worker::worker(settings),
         Command::Migrate => agency::migrate(settings),
         Command::Config => {
             print!("{}", settings.to_masked_toml());

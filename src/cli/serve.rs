@@ -27,7 +27,17 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> CliResult {
         };
         print_banner(app.state(), app.addr(), demo_key.as_deref());
         tracing::info!(addr = %app.addr(), "listening");
+        let worker = app
+            .state()
+            .settings
+            .jobs
+            .enabled
+            .then(|| crate::jobs::start(app.state()));
+        let grace = crate::jobs::stop_grace(app.state());
         app.run_until_stopped().await?;
+        if let Some(worker) = worker {
+            worker.stop(grace).await;
+        }
         tracing::info!("stopped");
         Ok(())
     })

@@ -1,0 +1,11 @@
+//! The handlers this service runs. Each issue that adds a job kind registers its handler
+//! here with one line; until then its jobs wait, pending.
+
+use super::Registry;
+use crate::app::AppState;
+
+/// The registry `serve` and `civicpost worker` run with.
+pub fn registry() -> Registry<AppState> {
+    // e.g. `Registry::new().with(super::dispatch::DispatchHandler)`
+    Registry::new()
+}
