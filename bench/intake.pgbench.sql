@@ -6,7 +6,7 @@ INSERT INTO deliveries (id, agency_id, dossier_code, tracking_code, state, proce
   recipient_name, recipient_phone, recipient_email, address_line, ward_code, province_code,
   weight_grams, postage_paid_by, collect_on_delivery_vnd, courier, service_code, sla_hours,
   notify_sms, notify_email, request_fingerprint, request_fields, created_at, updated_at, last_event_at)
-VALUES ('pgb-' || :client_id || '-' || :n || '-' || txid_current(), :'agency', 'PGB-' || :client_id || '-' || :n || '-' || txid_current(),
+VALUES ('pgb-' || :client_id || '-' || :n || '-' || txid_current(), ':agency', 'PGB-' || :client_id || '-' || :n || '-' || txid_current(),
   upper(substr(md5(random()::text), 1, 10)), 'received', 'Cấp giấy phép xây dựng',
   'Nguyễn Văn An', '+84912345678', 'an@example.vn', 'Số 12 ngõ 3 Đội Cấn', '00004', '01',
   150, 'recipient', 0, 'vnpost', 'CTN007', 72, true, true, md5(random()::text),

@@ -47,6 +47,7 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
     let url = settings.database_url()?;
     let timeout = Duration::from_secs(settings.database.connect_timeout_secs);
     let pool_size = settings.database.pool_size;
+    let sandbox = settings.app.sandbox;
     let source = match &settings.units.fixtures_dir {
         Some(dir) => FixtureSource::Dir(dir.clone()),
         None => FixtureSource::Embedded,
@@ -54,24 +55,26 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
     let (db, data) =
         tokio::task::spawn_blocking(move || -> Result<(Db, UnitsData), StartupError> {
             let data = UnitsData::load(&source)?;
+            // Setup runs on a connection of its own, dropped afterwards: loading 14,000 rows
+            // fills SQLite's page cache, which a pooled connection would keep for good.
+            let mut setup = url.establish()?;
+            let applied = store::migrations::run_pending(&mut setup)?;
+            if !applied.is_empty() {
+                tracing::info!(versions = ?applied, "applied migrations");
+            }
+            let outcome = store::units::load(&mut setup, &data)?;
+            tracing::info!(?outcome, "administrative units");
+            if sandbox {
+                store::routing::load_demo_rules(&mut setup)?;
+            }
+            drop(setup);
             let db = Db::connect(&url, pool_size, timeout)?;
-            db.run_blocking(|conn| {
-                let applied = store::migrations::run_pending(conn)?;
-                if !applied.is_empty() {
-                    tracing::info!(versions = ?applied, "applied migrations");
-                }
-                let outcome = store::units::load(conn, &data)?;
-                tracing::info!(?outcome, "administrative units");
-                if settings.app.sandbox {
-                    store::routing::load_demo_rules(conn)?;
-                }
-                Ok::<_, StoreError>(())
-            })?;
             Ok((db, data))
         })
         .await
         .map_err(|e| StartupError::Task(e.to_string()))??;
     let units = Arc::new(Units::new(data));
+    release_startup_memory();
     let cache = match &settings.redis.url {
         None => Cache::in_process(),
         Some(url) => {
@@ -90,6 +93,18 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
         units,
         metrics: crate::telemetry::metrics_handle(),
     })
+}
+
+/// Parsing the fixtures and loading them into the database churns through tens of megabytes
+/// that are freed at once but that glibc keeps in its per-thread arenas; giving them back
+/// keeps an idle node small (the target: under 40 MB with every unit loaded).
+fn release_startup_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no live
+    // allocation and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// A bound, not yet running server.

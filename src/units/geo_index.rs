@@ -168,12 +168,12 @@ impl GeoIndex {
                 // Expanded so the grid also finds polygons within snapping distance.
                 let rect = Rect::new(
                     Coord {
-                        x: rect.min().x - SNAP_DEG,
-                        y: rect.min().y - SNAP_DEG,
+                        x: f64::from(rect.min().x) - SNAP_DEG,
+                        y: f64::from(rect.min().y) - SNAP_DEG,
                     },
                     Coord {
-                        x: rect.max().x + SNAP_DEG,
-                        y: rect.max().y + SNAP_DEG,
+                        x: f64::from(rect.max().x) + SNAP_DEG,
+                        y: f64::from(rect.max().y) + SNAP_DEG,
                     },
                 );
                 refs.push(PolyRef {
@@ -231,6 +231,8 @@ impl Units {
     fn in_polygon(&self, point: Point<f64>) -> Option<(usize, Precision)> {
         let geo = &self.geo;
         let mut near: Option<(f64, usize)> = None;
+        // Polygons are stored in f32 (see `WardPolygon::shape`).
+        let point32 = Point::new(point.x() as f32, point.y() as f32);
         for &r in geo.grid.items_at(point.0) {
             let r = &geo.refs[r as usize];
             if !r.rect.intersects(&point) {
@@ -239,10 +241,12 @@ impl Units {
             let wp = r.ward_polygon as usize;
             let poly = &self.polygons()[wp].shape.0[r.polygon as usize];
             let ward = usize::from(geo.polygon_ward[wp]);
-            if poly.intersects(&point) {
+            if poly.intersects(&point32) {
                 return Some((ward, Precision::Polygon));
             }
-            if let Closest::SinglePoint(c) | Closest::Intersection(c) = poly.closest_point(&point) {
+            if let Closest::SinglePoint(c) | Closest::Intersection(c) = poly.closest_point(&point32)
+            {
+                let c = Point::new(f64::from(c.x()), f64::from(c.y()));
                 let d = Haversine.distance(point, c);
                 if d <= SNAP_M && near.is_none_or(|(best, _)| d < best) {
                     near = Some((d, ward));

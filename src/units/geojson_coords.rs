@@ -5,12 +5,12 @@ use geo::{LineString, MultiPolygon, Polygon};
 use serde::Serializer;
 use serde::ser::SerializeSeq;
 
-struct Ring<'a>(&'a LineString<f64>);
-struct Rings<'a>(&'a Polygon<f64>);
+struct Ring<'a>(&'a LineString<f32>);
+struct Rings<'a>(&'a Polygon<f32>);
 
 impl serde::Serialize for Ring<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.collect_seq(self.0.0.iter().map(|c| [c.x, c.y]))
+        s.collect_seq(self.0.0.iter().map(|c| [f64::from(c.x), f64::from(c.y)]))
     }
 }
 
@@ -25,6 +25,6 @@ impl serde::Serialize for Rings<'_> {
     }
 }
 
-pub(crate) fn serialize<S: Serializer>(shape: &MultiPolygon<f64>, s: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn serialize<S: Serializer>(shape: &MultiPolygon<f32>, s: S) -> Result<S::Ok, S::Error> {
     s.collect_seq(shape.0.iter().map(Rings))
 }

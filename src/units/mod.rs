@@ -152,8 +152,10 @@ pub struct LegacyLink {
 pub struct WardPolygon {
     pub ward_code: String,
     /// Serialised as GeoJSON `MultiPolygon` coordinates (geo's serde feature is off).
+    /// Single precision: the source is on a 0.00001° grid (about 1 m) and f32 keeps it to
+    /// within 0.9 m while halving the memory of 413,000 vertices.
     #[serde(serialize_with = "geojson_coords::serialize")]
-    pub shape: geo::MultiPolygon<f64>,
+    pub shape: geo::MultiPolygon<f32>,
 }
 
 /// The in-memory units index. All lookups take `&self` and do not allocate except to

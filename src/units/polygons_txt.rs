@@ -15,9 +15,9 @@ const SCALE: f64 = 100_000.0;
 /// The ward whose rings are being collected.
 struct Current {
     code: String,
-    polygons: Vec<Polygon<f64>>,
-    exterior: Option<LineString<f64>>,
-    holes: Vec<LineString<f64>>,
+    polygons: Vec<Polygon<f32>>,
+    exterior: Option<LineString<f32>>,
+    holes: Vec<LineString<f32>>,
 }
 
 impl Current {
@@ -85,7 +85,7 @@ fn add_ring(
     cur: &mut Current,
     poly: usize,
     ring: usize,
-    ls: LineString<f64>,
+    ls: LineString<f32>,
 ) -> Result<(), String> {
     let next_poly = cur.polygons.len() + usize::from(cur.exterior.is_some());
     if ring == 0 {
@@ -123,12 +123,12 @@ fn split_head(line: &str) -> Result<(&str, usize, usize, &str), String> {
 }
 
 /// One allocation per ring: the vertex count is known from the separators.
-fn parse_ring(coords: &str) -> Result<LineString<f64>, String> {
+fn parse_ring(coords: &str) -> Result<LineString<f32>, String> {
     let n = coords.bytes().filter(|&b| b == b' ').count() + 1;
     if n < 3 {
         return Err(format!("ring has {n} vertices, need at least 3"));
     }
-    let mut pts: Vec<Coord<f64>> = Vec::with_capacity(n + 1);
+    let mut pts: Vec<Coord<f32>> = Vec::with_capacity(n + 1);
     let (mut x, mut y) = (0i64, 0i64);
     for pair in coords.split(' ') {
         let (dx, dy) = parse_pair(pair)?;
@@ -138,8 +138,8 @@ fn parse_ring(coords: &str) -> Result<LineString<f64>, String> {
             return Err(format!("vertex {} leaves the lon/lat range", pts.len()));
         }
         pts.push(Coord {
-            x: x as f64 / SCALE,
-            y: y as f64 / SCALE,
+            x: (x as f64 / SCALE) as f32,
+            y: (y as f64 / SCALE) as f32,
         });
     }
     // Close explicitly so `Polygon::new` does not have to grow the vector.
@@ -189,8 +189,8 @@ mod tests {
         assert_eq!(
             ext.0[2],
             Coord {
-                x: 0.0011,
-                y: 0.0021
+                x: 0.0011f32,
+                y: 0.0021f32
             }
         );
     }
