@@ -10,7 +10,7 @@ use crate::domain::state::DeliveryState;
 use crate::domain::tracking::TrackingCode;
 use crate::routing::RoutingDecision;
 use crate::store::deliveries::{self, DeliveryRow, Intake};
-use crate::store::{DbConnection, StoreError, agencies, routing};
+use crate::store::{DbConnection, StoreError, routing};
 
 /// The request as stored for comparison: field hashes and their fingerprint.
 fn request_identity(valid: &ValidDelivery<'_>) -> (String, String) {
@@ -26,11 +26,10 @@ fn request_identity(valid: &ValidDelivery<'_>) -> (String, String) {
 pub fn enqueue(
     conn: &mut DbConnection,
     agency_id: &str,
+    default_paid_by: &str,
     valid: &ValidDelivery<'_>,
     idempotency_key: Option<&str>,
 ) -> Result<(Intake, RoutingDecision), StoreError> {
-    let agency = agencies::find_by_id(conn, agency_id)?
-        .ok_or(StoreError::Query(diesel::result::Error::NotFound))?;
     let ward = valid.address.ward;
     let mut decision = routing::decide(conn, agency_id, &ward.province_code, &ward.code)?;
     if let Some(asked) = valid
@@ -45,7 +44,7 @@ pub fn enqueue(
         decision.service_code = crate::routing::standard_service_code(asked).to_owned();
         decision.courier = asked;
     }
-    let row = build_row(agency_id, &agency.default_postage_paid_by, valid, &decision);
+    let row = build_row(agency_id, default_paid_by, valid, &decision);
     let outcome = deliveries::create(conn, row, idempotency_key, || {
         TrackingCode::generate().as_str().to_owned()
     })?;

@@ -120,14 +120,23 @@ pub async fn create_delivery(
     let request: DeliveryRequest = parse_body(&req, &body)?;
     let request = request.normalised();
     let units = state.units.clone();
-    let agency_id = caller.agency_id.clone();
+    let AgencyCaller {
+        agency_id,
+        default_postage_paid_by,
+    } = caller;
     let outcome = state
         .db
         .run(move |conn| {
             let valid = request.validate(&units).map_err(ApiError::Validation)?;
-            crate::intake::enqueue(conn, &agency_id, &valid, key.as_deref())
-                .map(|(outcome, _)| outcome)
-                .map_err(ApiError::internal)
+            crate::intake::enqueue(
+                conn,
+                &agency_id,
+                &default_postage_paid_by,
+                &valid,
+                key.as_deref(),
+            )
+            .map(|(outcome, _)| outcome)
+            .map_err(ApiError::internal)
         })
         .await?;
     let base = &state.settings.app.public_base_url;

@@ -14,6 +14,8 @@ use crate::store::agencies::{self, KeyOwner};
 #[derive(Debug, Clone)]
 pub struct AgencyCaller {
     pub agency_id: String,
+    /// `agency` or `recipient`: who pays postage when a request does not say.
+    pub default_postage_paid_by: String,
 }
 
 /// An operator, authenticated by an operator key.
@@ -60,8 +62,12 @@ impl FromRequest for AgencyCaller {
                 KeyOwner::Agency {
                     agency_id,
                     agency_active: true,
+                    default_postage_paid_by,
                     ..
-                } => Ok(AgencyCaller { agency_id }),
+                } => Ok(AgencyCaller {
+                    agency_id,
+                    default_postage_paid_by,
+                }),
                 KeyOwner::Agency {
                     agency_active: false,
                     ..

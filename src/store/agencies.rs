@@ -47,6 +47,8 @@ pub enum KeyOwner {
         key_id: String,
         agency_id: String,
         agency_active: bool,
+        /// Carried along so intake need not read the agency again.
+        default_postage_paid_by: String,
     },
 }
 
@@ -236,13 +238,15 @@ fn insert_key(
     Ok(key.plaintext)
 }
 
-/// id, role, agency, hash, revoked at.
+/// id, role, agency, hash, revoked at, agency active, agency default payer.
 type KeyRow = (
     String,
     String,
     Option<String>,
     String,
     Option<NaiveDateTime>,
+    Option<bool>,
+    Option<String>,
 );
 
 /// Finds who a presented key belongs to; `None` for unknown, malformed or revoked keys.
@@ -253,7 +257,9 @@ pub fn authenticate(
     let Some(prefix) = keys::prefix_of(presented) else {
         return Ok(None);
     };
+    // One round trip: the key and its agency's state (intake is on the hot path).
     let row: Option<KeyRow> = api_keys::table
+        .left_join(agencies::table)
         .filter(api_keys::key_prefix.eq(prefix))
         .select((
             api_keys::id,
@@ -261,28 +267,30 @@ pub fn authenticate(
             api_keys::agency_id,
             api_keys::key_hash,
             api_keys::revoked_at,
+            agencies::active.nullable(),
+            agencies::default_postage_paid_by.nullable(),
         ))
         .first(conn)
         .optional()?;
-    let Some((key_id, role, agency_id, hash, revoked_at)) = row else {
+    let Some((key_id, role, agency_id, hash, revoked_at, active, paid_by)) = row else {
         return Ok(None);
     };
     if revoked_at.is_some() || !keys::matches(presented, &hash) {
         return Ok(None);
     }
-    match (KeyRole::parse(&role), agency_id) {
-        (Some(KeyRole::Operator), _) => Ok(Some(KeyOwner::Operator { key_id })),
-        (Some(KeyRole::Agency), Some(agency_id)) => {
-            let agency_active = agencies::table
-                .find(&agency_id)
-                .select(agencies::active)
-                .first(conn)?;
-            Ok(Some(KeyOwner::Agency {
-                key_id,
-                agency_id,
-                agency_active,
-            }))
-        }
+    match (KeyRole::parse(&role), agency_id, active, paid_by) {
+        (Some(KeyRole::Operator), ..) => Ok(Some(KeyOwner::Operator { key_id })),
+        (
+            Some(KeyRole::Agency),
+            Some(agency_id),
+            Some(agency_active),
+            Some(default_postage_paid_by),
+        ) => Ok(Some(KeyOwner::Agency {
+            key_id,
+            agency_id,
+            agency_active,
+            default_postage_paid_by,
+        })),
         _ => Ok(None),
     }
 }

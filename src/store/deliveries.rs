@@ -102,15 +102,23 @@ pub fn create(
     idempotency_key: Option<&str>,
     mut new_tracking_code: impl FnMut() -> String,
 ) -> Result<Intake, StoreError> {
+    // With an Idempotency-Key the key decides, so look first. Without one, the common case
+    // is a new dossier: insert straight away and let the unique (agency, dossier) key catch
+    // replays and races, saving a query on the hot path.
+    if idempotency_key.is_some()
+        && let Some(previous) = find_previous(conn, &row, idempotency_key)?
+    {
+        return Ok(compare(previous, &row));
+    }
     for _ in 0..TRACKING_CODE_TRIES {
-        if let Some(previous) = find_previous(conn, &row, idempotency_key)? {
-            return Ok(compare(previous, &row));
-        }
         match conn.transaction(|conn| insert_all(conn, &row, idempotency_key)) {
             Ok(()) => return Ok(Intake::Created(Box::new(row))),
             // A concurrent identical request won the race, or the tracking code is taken:
-            // look again; the loop answers with the winner or retries with a new code.
+            // answer with the winner, or retry with a new code.
             Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
+                if let Some(previous) = find_previous(conn, &row, idempotency_key)? {
+                    return Ok(compare(previous, &row));
+                }
                 row.tracking_code = new_tracking_code();
             }
             Err(e) => return Err(e.into()),
