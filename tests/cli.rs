@@ -238,7 +238,9 @@ fn serve_prints_a_demo_key_and_stops_gracefully_on_sigterm() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_civicpost"))
         .args(["serve", "--bind", "127.0.0.1:0"])
         .env_remove("REDIS_URL")
-        .env("DATABASE_URL", dir.path().join("civicpost.db"))
+        // No configuration at all: the default ./data/civicpost.db, folder made on first run.
+        .env_remove("DATABASE_URL")
+        .env_remove("CIVICPOST_CONFIG")
         .current_dir(dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -295,4 +297,8 @@ fn serve_prints_a_demo_key_and_stops_gracefully_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     };
     assert!(status.success(), "clean exit after SIGTERM: {status:?}");
+    assert!(
+        dir.path().join("data/civicpost.db").is_file(),
+        "default database made"
+    );
 }

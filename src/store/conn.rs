@@ -105,10 +105,6 @@ impl DatabaseUrl {
         redact_url(&self.url)
     }
 
-    fn sqlite_path(&self) -> Option<&Path> {
-        (self.backend == Backend::Sqlite).then(|| Path::new(&self.url))
-    }
-
     pub fn establish(&self) -> Result<DbConnection, StoreError> {
         let connect_error = |message: String| StoreError::Connect {
             backend: self.backend,
@@ -120,6 +116,7 @@ impl DatabaseUrl {
                 .map(DbConnection::Postgresql)
                 .map_err(|e| connect_error(e.to_string().trim().to_owned())),
             Backend::Sqlite => {
+                create_parent_dir(Path::new(&self.url))?;
                 let mut conn = diesel::SqliteConnection::establish(&self.url)
                     .map_err(|e| connect_error(e.to_string()))?;
                 // WAL lets readers work beside the single writer; busy_timeout makes writers
@@ -195,9 +192,6 @@ impl Db {
         max_size: u32,
         timeout: Duration,
     ) -> Result<Self, StoreError> {
-        if let Some(path) = url.sqlite_path() {
-            create_parent_dir(path)?;
-        }
         drop(url.establish()?);
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
