@@ -7,6 +7,7 @@ pub mod app;
 pub mod cache;
 pub mod cli;
 pub mod config;
+pub mod couriers;
 pub mod domain;
 pub mod http;
 pub mod intake;
