@@ -16,6 +16,7 @@ use crate::store::redact_url;
 
 pub const DEFAULT_CONFIG_FILE: &str = "civicpost.toml";
 pub const DEFAULT_SQLITE_PATH: &str = "./data/civicpost.db";
+pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -122,7 +123,7 @@ pub enum ConfigError {
 /// The defaults, as a figment layer. Secrets are plain strings only here.
 fn defaults() -> serde_json::Value {
     serde_json::json!({
-        "app": { "sandbox": true, "public_base_url": "http://127.0.0.1:8080" },
+        "app": { "sandbox": true, "public_base_url": DEFAULT_PUBLIC_BASE_URL },
         "http": { "bind": "127.0.0.1:8080", "body_limit_bytes": 256 * 1024,
                   "shutdown_timeout_secs": 30, "workers": 0 },
         "database": { "url": DEFAULT_SQLITE_PATH, "pool_size": 8, "connect_timeout_secs": 5 },

@@ -14,6 +14,16 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> CliResult {
         settings.http.bind = bind;
     }
     let addr: SocketAddr = settings.bind_addr()?;
+    // Left at its default, the public address follows where we listen, so the tracking
+    // links a first run prints work (a real deployment sets its own).
+    if settings.app.public_base_url == crate::config::DEFAULT_PUBLIC_BASE_URL && addr.port() != 0 {
+        let shown = if addr.ip().is_unspecified() {
+            SocketAddr::from(([127, 0, 0, 1], addr.port()))
+        } else {
+            addr
+        };
+        settings.app.public_base_url = format!("http://{shown}");
+    }
     crate::telemetry::init_logging(&settings.log);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
