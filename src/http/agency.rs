@@ -173,12 +173,6 @@ pub async fn create_delivery(
     }
 }
 
-impl From<crate::store::StoreError> for ApiError {
-    fn from(e: crate::store::StoreError) -> Self {
-        ApiError::internal(e)
-    }
-}
-
 fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("no delivery {id} for this agency"))
 }

@@ -101,6 +101,13 @@ impl ApiError {
     }
 }
 
+/// A database failure is never the caller's fault: 500, cause logged.
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        ApiError::internal(e)
+    }
+}
+
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::admin::rules::RuleView;
-use super::admin::run_db;
 use super::auth::{AgencyCaller, OperatorCaller};
 use super::problem::{ApiError, FieldError, Problem};
 use crate::app::AppState;
@@ -126,36 +125,41 @@ pub async fn preview(
     };
     let (ward_code, province_code) = (ward.code.clone(), province.code.clone());
     let asked_agency = query.agency_code.filter(|c| !c.trim().is_empty());
-    let (agency_code, decision, rule) = run_db(&state, move |conn| {
-        let agency = match (&caller, asked_agency) {
-            (PreviewCaller::Agency(a), asked) => {
-                let own = agencies::find_by_id(conn, &a.agency_id)
-                    .map_err(ApiError::internal)?
-                    .ok_or_else(|| ApiError::internal("the caller's agency is missing"))?;
-                if asked.is_some_and(|c| c != own.code) {
-                    return Err(ApiError::Forbidden(
-                        "an agency key previews only its own rules; leave agency_code out".into(),
-                    ));
+    let (agency_code, decision, rule) = state
+        .db
+        .run(move |conn| {
+            let agency = match (&caller, asked_agency) {
+                (PreviewCaller::Agency(a), asked) => {
+                    let own = agencies::find_by_id(conn, &a.agency_id)
+                        .map_err(ApiError::internal)?
+                        .ok_or_else(|| ApiError::internal("the caller's agency is missing"))?;
+                    if asked.is_some_and(|c| c != own.code) {
+                        return Err(ApiError::Forbidden(
+                            "an agency key previews only its own rules; leave agency_code out"
+                                .into(),
+                        ));
+                    }
+                    Some(own)
                 }
-                Some(own)
-            }
-            (PreviewCaller::Operator(_), Some(code)) => Some(
-                agencies::find_by_code(conn, &code)
-                    .map_err(ApiError::internal)?
-                    .ok_or_else(|| ApiError::NotFound(format!("no agency has code '{code}'")))?,
-            ),
-            (PreviewCaller::Operator(_), None) => None,
-        };
-        let agency_id = agency.as_ref().map_or("", |a| a.id.as_str());
-        let decision = routing::decide(conn, agency_id, &province_code, &ward_code)
-            .map_err(ApiError::internal)?;
-        let rule = match &decision.rule_id {
-            Some(id) => routing::get(conn, id).map_err(ApiError::internal)?,
-            None => None,
-        };
-        Ok((agency.map(|a| a.code), decision, rule))
-    })
-    .await?;
+                (PreviewCaller::Operator(_), Some(code)) => Some(
+                    agencies::find_by_code(conn, &code)
+                        .map_err(ApiError::internal)?
+                        .ok_or_else(|| {
+                            ApiError::NotFound(format!("no agency has code '{code}'"))
+                        })?,
+                ),
+                (PreviewCaller::Operator(_), None) => None,
+            };
+            let agency_id = agency.as_ref().map_or("", |a| a.id.as_str());
+            let decision = routing::decide(conn, agency_id, &province_code, &ward_code)
+                .map_err(ApiError::internal)?;
+            let rule = match &decision.rule_id {
+                Some(id) => routing::get(conn, id).map_err(ApiError::internal)?,
+                None => None,
+            };
+            Ok((agency.map(|a| a.code), decision, rule))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(RoutingPreview {
         ward,
         province,

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::agencies_check::{AgencyInput, check};
-use super::{double_option, run_db};
+use super::double_option;
 use crate::app::AppState;
 use crate::domain::validation::FieldError;
 use crate::http::auth::OperatorCaller;
@@ -164,10 +164,10 @@ pub async fn list_agencies(
     state: web::Data<AppState>,
     _operator: OperatorCaller,
 ) -> Result<HttpResponse, ApiError> {
-    let all = run_db(&state, |conn| {
-        agencies::list(conn).map_err(ApiError::internal)
-    })
-    .await?;
+    let all = state
+        .db
+        .run(|conn| agencies::list(conn).map_err(ApiError::internal))
+        .await?;
     let views: Vec<AgencyView> = all.into_iter().map(AgencyView::from).collect();
     Ok(HttpResponse::Ok().json(views))
 }
@@ -241,16 +241,18 @@ pub async fn create_agency(
         sender_phone: changes.sender_phone.take().flatten(),
         level: changes.level.take().flatten(),
     };
-    let (agency, api_key) = run_db(&state, move |conn| {
-        // The settings `create` does not take are applied in the same transaction.
-        conn.transaction(|conn| {
-            let (_, key) = agencies::create(conn, &new)?;
-            let agency = agencies::update(conn, &new.code, &changes)?;
-            Ok::<_, AgencyError>((agency, key))
+    let (agency, api_key) = state
+        .db
+        .run(move |conn| {
+            // The settings `create` does not take are applied in the same transaction.
+            conn.transaction(|conn| {
+                let (_, key) = agencies::create(conn, &new)?;
+                let agency = agencies::update(conn, &new.code, &changes)?;
+                Ok::<_, AgencyError>((agency, key))
+            })
+            .map_err(agency_error)
         })
-        .map_err(agency_error)
-    })
-    .await?;
+        .await?;
     tracing::info!(agency = %agency.code, "agency created");
     Ok(HttpResponse::Created()
         .insert_header(CacheControl(vec![CacheDirective::NoStore]))
@@ -280,12 +282,14 @@ pub async fn get_agency(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
-    let agency = run_db(&state, move |conn| {
-        agencies::find_by_code(conn, &code)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::NotFound(format!("no agency has code '{code}'")))
-    })
-    .await?;
+    let agency = state
+        .db
+        .run(move |conn| {
+            agencies::find_by_code(conn, &code)
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::NotFound(format!("no agency has code '{code}'")))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(AgencyView::from(agency)))
 }
 
@@ -330,9 +334,9 @@ pub async fn update_agency(
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let agency = run_db(&state, move |conn| {
-        agencies::update(conn, &code, &changes).map_err(agency_error)
-    })
-    .await?;
+    let agency = state
+        .db
+        .run(move |conn| agencies::update(conn, &code, &changes).map_err(agency_error))
+        .await?;
     Ok(HttpResponse::Ok().json(AgencyView::from(agency)))
 }

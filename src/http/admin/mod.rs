@@ -9,10 +9,6 @@ pub mod rules;
 
 use serde::{Deserialize, Deserializer};
 
-use super::problem::ApiError;
-use crate::app::AppState;
-use crate::store::{DbConnection, StoreError};
-
 pub fn rules_scope() -> actix_web::Scope {
     actix_web::web::scope("/v1/admin/routing-rules")
         .service(rules::list_rules)
@@ -28,20 +24,6 @@ pub fn agencies_scope() -> actix_web::Scope {
         .service(agencies::create_agency)
         .service(agencies::get_agency)
         .service(agencies::update_agency)
-}
-
-/// Runs blocking store work off the async threads. A failing database is a 500 (logged,
-/// never shown); the work's own answers (404, 400, …) pass through unchanged.
-pub(crate) async fn run_db<T, F>(state: &AppState, work: F) -> Result<T, ApiError>
-where
-    T: Send + 'static,
-    F: FnOnce(&mut DbConnection) -> Result<T, ApiError> + Send + 'static,
-{
-    state
-        .db
-        .run(move |conn| Ok::<_, StoreError>(work(conn)))
-        .await
-        .map_err(ApiError::internal)?
 }
 
 /// For PATCH bodies: tells a field left out (`None`) from one set to `null` (`Some(None)`).

@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::{double_option, run_db};
+use super::double_option;
 use crate::app::AppState;
 use crate::domain::courier::Courier;
 use crate::http::auth::OperatorCaller;
@@ -149,10 +149,10 @@ pub async fn list_rules(
     filter: web::Query<RuleFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let active = filter.active;
-    let rules = run_db(&state, move |conn| {
-        routing::list(conn, active).map_err(ApiError::internal)
-    })
-    .await?;
+    let rules = state
+        .db
+        .run(move |conn| routing::list(conn, active).map_err(ApiError::internal))
+        .await?;
     let views: Vec<RuleView> = rules.into_iter().map(RuleView::from).collect();
     Ok(HttpResponse::Ok().json(views))
 }
@@ -188,10 +188,10 @@ pub async fn create_rule(
         priority: b.priority,
         active: b.active,
     };
-    let record = run_db(&state, move |conn| {
-        routing::create(conn, &spec).map_err(rule_error)
-    })
-    .await?;
+    let record = state
+        .db
+        .run(move |conn| routing::create(conn, &spec).map_err(rule_error))
+        .await?;
     Ok(HttpResponse::Created().json(RuleView::from(record)))
 }
 
@@ -215,12 +215,14 @@ pub async fn get_rule(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let record = run_db(&state, move |conn| {
-        routing::get(conn, &id)
-            .map_err(ApiError::internal)?
-            .ok_or_else(|| ApiError::NotFound(format!("no routing rule with id '{id}'")))
-    })
-    .await?;
+    let record = state
+        .db
+        .run(move |conn| {
+            routing::get(conn, &id)
+                .map_err(ApiError::internal)?
+                .ok_or_else(|| ApiError::NotFound(format!("no routing rule with id '{id}'")))
+        })
+        .await?;
     Ok(HttpResponse::Ok().json(RuleView::from(record)))
 }
 
@@ -259,10 +261,10 @@ pub async fn update_rule(
         priority: b.priority,
         active: b.active,
     };
-    let record = run_db(&state, move |conn| {
-        routing::update(conn, &id, &patch).map_err(rule_error)
-    })
-    .await?;
+    let record = state
+        .db
+        .run(move |conn| routing::update(conn, &id, &patch).map_err(rule_error))
+        .await?;
     Ok(HttpResponse::Ok().json(RuleView::from(record)))
 }
 
@@ -286,9 +288,9 @@ pub async fn deactivate_rule(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = id.into_inner();
-    let record = run_db(&state, move |conn| {
-        routing::deactivate(conn, &id).map_err(rule_error)
-    })
-    .await?;
+    let record = state
+        .db
+        .run(move |conn| routing::deactivate(conn, &id).map_err(rule_error))
+        .await?;
     Ok(HttpResponse::Ok().json(RuleView::from(record)))
 }
