@@ -11,27 +11,29 @@ pub fn worker(settings: Settings) -> CliResult {
         .build()?;
     runtime.block_on(async move {
         let state = crate::app::prepare(settings).await?;
+        // Listen before the worker starts: a SIGTERM that arrived before the handler was in
+        // place would kill the process outright instead of stopping it gracefully.
+        let shutdown = shutdown_signal()?;
         let handle = crate::jobs::start(&state);
-        shutdown_signal().await?;
+        shutdown.await;
         tracing::info!("shutdown requested");
         handle.stop(crate::jobs::stop_grace(&state)).await;
         Ok(())
     })
 }
 
-/// Resolves on Ctrl-C, or on SIGTERM (what service managers and container runtimes send).
-async fn shutdown_signal() -> std::io::Result<()> {
+/// Registers for SIGTERM (what service managers and container runtimes send) at once and
+/// returns a future that resolves on it or on Ctrl-C.
+fn shutdown_signal() -> std::io::Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate())?;
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    Ok(async move {
+        #[cfg(unix)]
         tokio::select! {
-            result = tokio::signal::ctrl_c() => result,
-            _ = term.recv() => Ok(()),
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
         }
-    }
-    #[cfg(not(unix))]
-    {
-        tokio::signal::ctrl_c().await
-    }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    })
 }
