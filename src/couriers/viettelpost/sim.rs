@@ -55,6 +55,7 @@ struct Inner {
     next_order: u64,
     faults: Faults,
     webhook_url: Option<String>,
+    logins: u64,
 }
 
 #[derive(Clone)]
@@ -98,6 +99,11 @@ impl SimState {
 
     pub fn set_webhook_url(&self, url: Option<String>) {
         self.lock().webhook_url = url;
+    }
+
+    /// How many tokens Login and ownerconnect issued (to check that replicas share one).
+    pub fn tokens_issued(&self) -> u64 {
+        self.lock().logins
     }
 
     /// The status the simulator holds for a tracking number.
@@ -176,7 +182,9 @@ impl SimState {
     fn issue_token(&self) -> String {
         let token = format!("sim-vtp-{:032x}", rand::random::<u128>());
         let expiry = Instant::now() + self.config.token_ttl;
-        self.lock().tokens.insert(token.clone(), expiry);
+        let mut inner = self.lock();
+        inner.logins += 1;
+        inner.tokens.insert(token.clone(), expiry);
         token
     }
 
