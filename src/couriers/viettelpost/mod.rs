@@ -26,6 +26,7 @@ use crate::domain::courier::Courier;
 
 /// VTP's default limit for every string field, in bytes.
 const MAX_FIELD_BYTES: usize = 150;
+const ALREADY_IN_STATUS: &str = "Order status already exists on the system";
 
 pub struct ViettelPostAdapter {
     client: Client,
@@ -69,7 +70,7 @@ impl CourierAdapter for ViettelPostAdapter {
     }
 
     async fn authenticate(&self) -> Result<(), CourierError> {
-        self.client.renew(None).await.map(|_| ())
+        self.client.token().await.map(|_| ())
     }
 
     async fn quote(&self, request: &QuoteRequest) -> Result<Vec<Quote>, CourierError> {
@@ -164,8 +165,15 @@ impl CourierAdapter for ViettelPostAdapter {
             order_number: tracking_number.to_owned(),
             note: "Cơ quan yêu cầu hủy".to_owned(),
         };
-        let _: Option<serde_json::Value> = self.client.call("/v2/order/UpdateOrder", &body).await?;
-        Ok(())
+        let answer: Result<Option<serde_json::Value>, _> =
+            self.client.call("/v2/order/UpdateOrder", &body).await;
+        match answer {
+            Ok(_) => Ok(()),
+            // VTP's answer when the order already has the asked-for status: a retried cancel
+            // whose first answer was lost, so the order is cancelled as wanted.
+            Err(CourierError::Refused(message)) if message == ALREADY_IN_STATUS => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     async fn tracking_history(

@@ -71,3 +71,22 @@ pub fn province_of_ward(id: i64) -> Option<&'static SimProvince> {
         .iter()
         .find(|p| p.wards.iter().any(|(code, _)| ward_id(code) == id))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ward_ids_are_distinct_and_not_gso_codes() {
+        let mut seen = std::collections::HashSet::new();
+        for province in PROVINCES {
+            for (code, _) in province.wards {
+                let id = ward_id(code);
+                assert!((100_000..1_000_000).contains(&id));
+                assert_ne!(id.to_string(), *code);
+                assert!(seen.insert(id), "{code}");
+                assert_eq!(province_of_ward(id).map(|p| p.id), Some(province.id));
+            }
+        }
+    }
+}
