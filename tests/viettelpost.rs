@@ -381,3 +381,111 @@ async fn webhook_parses_old_spelling_and_vietnam_time() {
             .is_err_and(|e| matches!(e, CourierError::Unsupported))
     );
 }
+
+#[actix_web::test]
+async fn simulator_speaks_the_wire_protocol() {
+    let h = start().await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", h.base);
+    let envelope = |v: serde_json::Value| {
+        (
+            v["error"].as_bool(),
+            v["message"].as_str().map(str::to_owned),
+        )
+    };
+
+    let missing: serde_json::Value = http
+        .post(url("/v2/order/getPriceAll"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        envelope(missing),
+        (Some(true), Some("Header Token is required".to_owned()))
+    );
+    let bad: serde_json::Value = http
+        .post(url("/v2/order/createOrder"))
+        .header("Token", "forged")
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        envelope(bad),
+        (Some(true), Some("Token invalid".to_owned()))
+    );
+    let login: serde_json::Value = http
+        .post(url("/v2/user/Login"))
+        .json(&serde_json::json!({"USERNAME": "0912345678", "PASSWORD": "wrong"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        envelope(login),
+        (
+            Some(true),
+            Some("Invalid owner account or password!".to_owned())
+        )
+    );
+
+    // Control endpoints: a fault set over HTTP, and a parcel advanced over HTTP.
+    let a = adapter(&h);
+    let units = units(&a).await;
+    let created = a.create_order(&order(&units, "DLV-P1")).await.unwrap();
+    let answer = http
+        .post(url(&format!(
+            "/_control/orders/{}/advance",
+            created.tracking_number
+        )))
+        .json(&serde_json::json!({"statuses": [105, 200, 300, 501]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    assert_eq!(h.sim.order_status(&created.tracking_number), Some(501));
+    assert_eq!(h.hooks.lock().unwrap().len(), 4);
+    http.post(url("/_control/faults"))
+        .json(&serde_json::json!({"fail_next": 2}))
+        .send()
+        .await
+        .unwrap();
+    let request = quote_request(&units, "Phường Ba Đình", "Phường Ngọc Hà");
+    assert!(matches!(
+        a.quote(&request).await,
+        Err(CourierError::Unavailable(_))
+    ));
+    assert!(matches!(
+        a.quote(&request).await,
+        Err(CourierError::Unavailable(_))
+    ));
+    assert!(a.quote(&request).await.is_ok());
+}
+
+#[actix_web::test]
+async fn concurrent_calls_after_expiry_renew_once() {
+    let h = start().await;
+    let a = Arc::new(adapter(&h));
+    let units = units(&a).await;
+    let request = quote_request(&units, "Phường Ba Đình", "Phường Ngọc Hà");
+    a.authenticate().await.unwrap();
+    h.sim.expire_tokens();
+    let calls = (0..8).map(|_| {
+        let (a, request) = (a.clone(), request.clone());
+        async move { a.quote(&request).await }
+    });
+    for result in futures_util::future::join_all(calls).await {
+        assert!(result.is_ok());
+    }
+    // The first login pair, then exactly one renewal pair.
+    assert_eq!(h.sim.tokens_issued(), 4);
+}

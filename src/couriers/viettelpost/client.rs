@@ -166,6 +166,8 @@ impl Client {
                 return Ok(value);
             }
             match serde_json::from_str::<Envelope<serde_json::Value>>(&text) {
+                // Tolerates a deployment that wraps the array like every other endpoint.
+                Ok(envelope) if !envelope.error => decode_envelope(path, &text),
                 Ok(envelope) => Err(classify(&envelope)),
                 Err(e) => Err(CallError::Other(CourierError::Protocol(format!(
                     "{path}: {e}"
