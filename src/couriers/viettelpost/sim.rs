@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::sim_control;
-use super::sim_units::{self, PROVINCES};
+use super::sim_units;
 use super::transformers::{CreateOrderRequest, LoginRequest, UPDATE_CANCEL, UpdateOrderRequest};
 
 #[derive(Debug, Clone)]
@@ -216,7 +216,7 @@ impl SimState {
     }
 }
 
-fn ok(message: &str, data: Value) -> HttpResponse {
+pub(super) fn ok(message: &str, data: Value) -> HttpResponse {
     HttpResponse::Ok()
         .json(json!({"status": 200, "error": false, "message": message, "data": data}))
 }
@@ -251,8 +251,14 @@ pub fn configure(state: SimState) -> impl FnOnce(&mut web::ServiceConfig) {
             .route("/v2/order/getPriceAll", web::post().to(price_all))
             .route("/v2/order/createOrder", web::post().to(create_order))
             .route("/v2/order/UpdateOrder", web::post().to(update_order))
-            .route("/v3/categories/listProvinceNew", web::get().to(provinces))
-            .route("/v3/categories/listWardsNew", web::get().to(wards))
+            .route(
+                "/v3/categories/listProvinceNew",
+                web::get().to(sim_units::provinces),
+            )
+            .route(
+                "/v3/categories/listWardsNew",
+                web::get().to(sim_units::wards),
+            )
             .route(
                 "/_control/faults",
                 web::post().to(sim_control::control_faults),
@@ -491,33 +497,4 @@ async fn update_order(
             ok("Hủy đơn hàng thành công", Value::Null)
         }
     }
-}
-
-async fn provinces() -> HttpResponse {
-    let items: Vec<Value> = PROVINCES
-        .iter()
-        .map(|p| json!({"PROVINCE_ID": p.id, "PROVINCE_CODE": p.code, "PROVINCE_NAME": p.name}))
-        .collect();
-    ok("OK", Value::Array(items))
-}
-
-#[derive(Deserialize)]
-struct WardsQuery {
-    #[serde(rename = "provinceId")]
-    province_id: i64,
-}
-
-async fn wards(query: web::Query<WardsQuery>) -> HttpResponse {
-    let Some(province) = sim_units::province(query.province_id) else {
-        return ok("OK", Value::Array(Vec::new()));
-    };
-    let items: Vec<Value> = province
-        .wards
-        .iter()
-        .map(|(code, name)| {
-            json!({"WARDS_ID": sim_units::ward_id(code), "WARDS_NAME": name,
-                "DISTRICT_ID": sim_units::pseudo_district(province.id), "PROVINCE_ID": province.id})
-        })
-        .collect();
-    ok("OK", Value::Array(items))
 }

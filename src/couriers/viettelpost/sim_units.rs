@@ -2,6 +2,10 @@
 //! (fixtures/admin-units/units.csv) but Viettel-style ids of the simulator's own, so nothing
 //! can pass by mistaking a GSO code for a VTP id.
 
+use actix_web::{HttpResponse, web};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
 pub struct SimProvince {
     pub id: i64,
     pub code: &'static str,
@@ -70,6 +74,37 @@ pub fn province_of_ward(id: i64) -> Option<&'static SimProvince> {
     PROVINCES
         .iter()
         .find(|p| p.wards.iter().any(|(code, _)| ward_id(code) == id))
+}
+
+/// `GET /v3/categories/listProvinceNew` (public, no token).
+pub(super) async fn provinces() -> HttpResponse {
+    let items: Vec<Value> = PROVINCES
+        .iter()
+        .map(|p| json!({"PROVINCE_ID": p.id, "PROVINCE_CODE": p.code, "PROVINCE_NAME": p.name}))
+        .collect();
+    super::sim::ok("OK", Value::Array(items))
+}
+
+#[derive(Deserialize)]
+pub(super) struct WardsQuery {
+    #[serde(rename = "provinceId")]
+    province_id: i64,
+}
+
+/// `GET /v3/categories/listWardsNew?provinceId=` (public, no token).
+pub(super) async fn wards(query: web::Query<WardsQuery>) -> HttpResponse {
+    let Some(province) = province(query.province_id) else {
+        return super::sim::ok("OK", Value::Array(Vec::new()));
+    };
+    let items: Vec<Value> = province
+        .wards
+        .iter()
+        .map(|(code, name)| {
+            json!({"WARDS_ID": ward_id(code), "WARDS_NAME": name,
+                "DISTRICT_ID": pseudo_district(province.id), "PROVINCE_ID": province.id})
+        })
+        .collect();
+    super::sim::ok("OK", Value::Array(items))
 }
 
 #[cfg(test)]
