@@ -2,6 +2,8 @@
 //! `transformers` file, webhook verification), behind one trait, plus protocol-faithful
 //! simulators. No courier detail leaks outside its module.
 
+pub mod vnpost;
+
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
 
