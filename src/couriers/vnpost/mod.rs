@@ -6,6 +6,8 @@
 
 pub mod client;
 pub mod signature;
+pub mod sim;
+mod sim_data;
 pub mod transformers;
 pub mod webhook;
 
