@@ -148,6 +148,62 @@ async fn authenticates_and_renews_after_forced_expiry() {
 }
 
 #[actix_web::test]
+async fn replicas_share_one_token_through_the_cache() {
+    let h = start().await;
+    let cache = Cache::in_process();
+    let first = VnpostAdapter::new(h.config(), Some(cache.clone())).unwrap();
+    let second = VnpostAdapter::new(h.config(), Some(cache)).unwrap();
+    first.address_units().await.unwrap();
+    second.address_units().await.unwrap();
+    assert_eq!(h.sim.login_count(), 1);
+    // After expiry the first replica to notice logs in; the other picks the new token up.
+    h.control("faults", json!({"expireTokens": true})).await;
+    second.address_units().await.unwrap();
+    first.address_units().await.unwrap();
+    assert_eq!(h.sim.login_count(), 2);
+}
+
+#[actix_web::test]
+async fn simulator_runs_standalone_at_the_root() {
+    let sim = Arc::new(
+        SimState::with_key(
+            SimConfig {
+                username: "partner".into(),
+                password: "s3cret".into(),
+                customer_code: "T000180585".into(),
+                webhook_url: None,
+            },
+            sim_key(),
+        )
+        .unwrap(),
+    );
+    let public_key = sim.public_key_pem().to_string();
+    let server = HttpServer::new(move || App::new().configure(sim::configure(sim.clone())))
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .unwrap();
+    let port = server.addrs()[0].port();
+    actix_web::rt::spawn(server.run());
+    let served_key = reqwest::get(format!("http://127.0.0.1:{port}/_control/public-key"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(served_key, public_key);
+    let config = VnpostConfig {
+        base_url: format!("http://127.0.0.1:{port}"),
+        username: "partner".into(),
+        password: "s3cret".to_string().into(),
+        customer_code: "T000180585".into(),
+        webhook_public_key_pem: served_key,
+        timeout: Duration::from_secs(2),
+    };
+    let adapter = VnpostAdapter::new(config, None).unwrap();
+    assert!(adapter.create_order(&order("D-070")).await.is_ok());
+}
+
+#[actix_web::test]
 async fn quotes_every_service() {
     let h = start().await;
     let quotes = h

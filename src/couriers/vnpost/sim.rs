@@ -53,6 +53,7 @@ struct Inner {
     orders: Vec<Order>,
     faults: Faults,
     serial: u32,
+    logins: u32,
     webhook_url: Option<String>,
 }
 
@@ -120,6 +121,11 @@ impl SimState {
             http,
             inner: Mutex::new(inner),
         })
+    }
+
+    /// Successful logins so far: lets tests see whether replicas shared one token.
+    pub fn login_count(&self) -> u32 {
+        self.lock().logins
     }
 
     pub fn public_key_pem(&self) -> &str {
@@ -213,7 +219,9 @@ async fn get_access_token(sim: Sim, req: HttpRequest, body: web::Json<Value>) ->
         }));
     }
     let token = format!("simtok-{}", uuid::Uuid::now_v7().simple());
-    sim.lock().tokens.insert(token.clone());
+    let mut inner = sim.lock();
+    inner.logins += 1;
+    inner.tokens.insert(token.clone());
     HttpResponse::Ok().json(json!({"success": true, "token": token, "errorMessage": null}))
 }
 
