@@ -440,7 +440,10 @@ async fn current_body_times_are_vietnam_local() {
     let h = start().await;
     let body = sim::signed_body(
         &h.sim,
-        vec![json!({"itemCode": "EL100000015VN", "status": 15, "saleOrderCode": "D-050"})],
+        vec![
+            json!({"itemCode": "EL100000015VN", "status": 15, "saleOrderCode": "D-050"}),
+            json!({"itemCode": "EL100000015VN", "status": 27, "saleOrderCode": "D-050"}),
+        ],
         chrono::NaiveDate::from_ymd_opt(2026, 11, 21)
             .unwrap()
             .and_hms_opt(23, 0, 0)
@@ -450,9 +453,12 @@ async fn current_body_times_are_vietnam_local() {
     let bytes = serde_json::to_vec(&body).unwrap();
     let adapter = h.adapter();
     adapter.verify_webhook(&HeaderMap::new(), &bytes).unwrap();
-    let event = &adapter.parse_webhook(&bytes).unwrap()[0];
-    assert_eq!(event.state, Some(DeliveryState::DeliveryFailed));
-    assert_eq!(event.occurred_at.to_string(), "2026-11-21 23:00:00");
+    let events = adapter.parse_webhook(&bytes).unwrap();
+    assert_eq!(events[0].state, Some(DeliveryState::DeliveryFailed));
+    assert_eq!(events[0].occurred_at.to_string(), "2026-11-21 23:00:00");
+    // An undocumented code is kept, flagged, and changes nothing.
+    assert_eq!((events[1].state, events[1].known_code), (None, false));
+    assert_eq!(events[1].raw_code, "27");
 }
 
 #[actix_web::test]
