@@ -3,6 +3,7 @@
 //! simulators. No courier detail leaks outside its module.
 
 pub mod viettelpost;
+pub mod vnpost;
 
 use async_trait::async_trait;
 use chrono::NaiveDateTime;
