@@ -226,7 +226,7 @@ pub async fn get_legacy_ward(
     code: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let code = code.into_inner();
-    if !(code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit())) {
+    if !crate::units::codes::is_code(&code, 5) {
         return Err(ApiError::Validation(vec![FieldError::new(
             "code",
             "invalid_format",

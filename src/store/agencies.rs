@@ -72,7 +72,8 @@ impl From<diesel::result::Error> for AgencyError {
     }
 }
 
-fn valid_code(code: &str) -> bool {
+/// Agency codes: 1-32 letters, digits, `.`, `-` or `_` (the agency part of dossier codes).
+pub fn valid_code(code: &str) -> bool {
     (1..=32).contains(&code.len())
         && code
             .bytes()

@@ -1,5 +1,11 @@
 //! Administrative codes are fixed-length digit strings with leading zeros.
 
+/// True for a code of exactly `len` ASCII digits (`00004`, `01`): the one check every
+/// caller of a ward or province code uses.
+pub fn is_code(s: &str, len: usize) -> bool {
+    parse_code(s, len).is_some()
+}
+
 /// Parses a code of exactly `len` ASCII digits; anything else is `None`.
 pub(crate) fn parse_code(s: &str, len: usize) -> Option<u32> {
     if s.len() != len || len > 9 {

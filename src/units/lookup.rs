@@ -45,7 +45,7 @@ impl Units {
         if q.is_empty() {
             return Err(LookupError::Empty);
         }
-        if q.len() == 5 && q.bytes().all(|b| b.is_ascii_digit()) {
+        if super::codes::is_code(q, 5) {
             return self.lookup_code(q);
         }
         if let Some((lat, lon)) = parse_lat_lon(q) {

@@ -4,7 +4,7 @@
 //! Old (pre-2025) and new ward codes share one 5-digit space, so every lookup here names
 //! its era: [`Units::ward`] only reads 2025 codes and [`Units::legacy`] only old ones.
 
-mod codes;
+pub mod codes;
 mod fixtures;
 mod fixtures_csv;
 mod geo_index;

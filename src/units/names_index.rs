@@ -141,7 +141,7 @@ impl Units {
     /// `TP Hồ Chí Minh`, `Tỉnh Đồng Nai` (2025 name), or unaccented `ha noi` when unique).
     pub fn find_province(&self, code_or_name: &str) -> Option<&Province> {
         let q = code_or_name.trim();
-        if q.len() == 2 && q.bytes().all(|b| b.is_ascii_digit()) {
+        if super::codes::is_code(q, 2) {
             return self.province(q);
         }
         match self.province_names.0.find(q, |_| true).as_slice() {

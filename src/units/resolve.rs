@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use super::codes::is_code;
 use super::{LegacyCandidate, LocateError, NameMatchError, Precision, Province, Units, Ward};
 use crate::domain::names::{name_key, strip_unit_prefix};
 use crate::domain::validation::{FieldError, join};
@@ -97,10 +98,6 @@ pub fn resolve<'a>(units: &'a Units, input: &AddressLocator, at: &str) -> Outcom
     }
 }
 
-fn five_digits(code: &str) -> bool {
-    code.len() == 5 && code.bytes().all(|b| b.is_ascii_digit())
-}
-
 fn given_province(input: &AddressLocator) -> Option<(&'static str, &str)> {
     input
         .province_code
@@ -112,7 +109,7 @@ fn given_province(input: &AddressLocator) -> Option<(&'static str, &str)> {
 fn by_ward_code<'a>(units: &'a Units, code: &str, input: &AddressLocator, at: &str) -> Outcome<'a> {
     let field = join(at, "ward_code");
     let code = code.trim();
-    if !five_digits(code) {
+    if !is_code(code, 5) {
         return Err(error(
             field,
             "invalid_format",
@@ -176,7 +173,7 @@ fn by_legacy_code<'a>(
 ) -> Outcome<'a> {
     let field = join(at, "legacy_ward_code");
     let code = code.trim();
-    if !five_digits(code) {
+    if !is_code(code, 5) {
         return Err(error(
             field,
             "invalid_format",

@@ -200,7 +200,7 @@ pub async fn create_agency(
         .map(str::trim)
         .unwrap_or_default()
         .to_owned();
-    if !super::agencies_check::valid_code(&code) {
+    if !crate::store::agencies::valid_code(&code) {
         errors.push(FieldError::new(
             "code",
             if code.is_empty() {

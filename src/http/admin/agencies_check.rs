@@ -1,14 +1,15 @@
 //! Checks agency settings from the admin API, reporting every invalid field at once, and
 //! turns them into the store's change set (trimmed, phone normalised).
 
+use crate::domain::delivery::PaidBy;
 use crate::domain::validation::FieldError;
 use crate::store::agencies::AgencyChanges;
 use crate::units::Units;
+use crate::units::codes::is_code;
 
 const MAX_TEXT: usize = 200;
 const MAX_URL: usize = 2048;
 const LEVELS: [&str; 4] = ["province", "commune", "ministry", "other"];
-const PAYERS: [&str; 2] = ["agency", "recipient"];
 
 /// Agency settings as sent, in PATCH shape: an outer `None` leaves a field alone and
 /// `Some(None)` clears it. A create sends every given field as `Some(Some(…))`.
@@ -25,14 +26,6 @@ pub struct AgencyInput {
     pub active: Option<bool>,
 }
 
-/// Same rule as `store::agencies` applies on create.
-pub fn valid_code(code: &str) -> bool {
-    (1..=32).contains(&code.len())
-        && code
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
-}
-
 /// Checks `input`, pushing one error per bad field, and returns the changes for the fields
 /// that passed (callers write nothing when `errors` is not empty).
 pub fn check(units: &Units, input: AgencyInput, errors: &mut Vec<FieldError>) -> AgencyChanges {
@@ -43,7 +36,7 @@ pub fn check(units: &Units, input: AgencyInput, errors: &mut Vec<FieldError>) ->
     let sender_ward_code = input.sender_ward_code.map(|w| {
         w.and_then(|w| {
             let w = w.trim();
-            if !(w.len() == 5 && w.bytes().all(|b| b.is_ascii_digit())) {
+            if !is_code(w, 5) {
                 fail(
                     "sender_ward_code",
                     "invalid_format",
@@ -80,8 +73,8 @@ pub fn check(units: &Units, input: AgencyInput, errors: &mut Vec<FieldError>) ->
     });
     let default_postage_paid_by = input.default_postage_paid_by.and_then(|p| {
         let p = p.trim();
-        if PAYERS.contains(&p) {
-            Some(p.to_owned())
+        if let Some(payer) = PaidBy::parse(p) {
+            Some(payer.as_str().to_owned())
         } else {
             fail(
                 "default_postage_paid_by",

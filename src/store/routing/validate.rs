@@ -10,6 +10,7 @@ use crate::domain::validation::{FieldError, join};
 use crate::routing::{DEFAULT_SLA_HOURS, SLA_HOURS_RANGE, standard_service_code};
 use crate::store::schema::{agencies, provinces, wards};
 use crate::store::{DbConnection, StoreError};
+use crate::units::codes::is_code;
 
 /// Priorities are small integers; this bound keeps them readable and well inside `INTEGER`.
 const PRIORITY_RANGE: std::ops::RangeInclusive<i64> = -10_000..=10_000;
@@ -26,10 +27,6 @@ pub struct ValidRule {
     pub fallback_courier: Option<Courier>,
     pub priority: i32,
     pub active: bool,
-}
-
-fn digits(code: &str, n: usize) -> bool {
-    code.len() == n && code.bytes().all(|b| b.is_ascii_digit())
 }
 
 fn courier_names() -> String {
@@ -75,7 +72,7 @@ pub fn validate(
 
     let province_code = given(&spec.province_code);
     if let Some(p) = province_code {
-        if !digits(p, 2) {
+        if !is_code(p, 2) {
             fail(
                 "province_code",
                 "invalid_format",
@@ -92,7 +89,7 @@ pub fn validate(
 
     let ward_code = given(&spec.ward_code);
     if let Some(w) = ward_code {
-        if !digits(w, 5) {
+        if !is_code(w, 5) {
             fail(
                 "ward_code",
                 "invalid_format",
