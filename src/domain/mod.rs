@@ -8,6 +8,7 @@ pub mod jobs;
 pub mod keys;
 pub mod names;
 pub mod phone;
+pub mod redact;
 pub mod state;
 pub mod tracking;
 pub mod validation;

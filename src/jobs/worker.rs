@@ -281,12 +281,12 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
                 Outcome::Succeeded
             }
             (Ok(true), Decision::Retry { error, at }) => {
-                let error = store::jobs::clean_error(error);
+                let error = crate::domain::redact::clean_error(error);
                 tracing::info!(job_id, kind, attempt, %error, retry_at = %at, "job failed; will retry");
                 Outcome::Retried
             }
             (Ok(true), Decision::Park { error }) => {
-                let error = store::jobs::clean_error(error);
+                let error = crate::domain::redact::clean_error(error);
                 tracing::warn!(job_id, kind, attempt, %error, "job parked for an operator");
                 Outcome::Parked
             }

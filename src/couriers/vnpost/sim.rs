@@ -24,6 +24,12 @@ use rsa::pkcs8::{EncodePublicKey, LineEnding};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+// The control endpoints live beside the protocol; as a child module they reach its state.
+#[path = "sim_control.rs"]
+mod control;
+
+pub use control::signed_body;
+
 use super::signature::{current_signed_text, sign};
 use super::sim_data::{
     COMMUNES, PROVINCES, cod_amount, commune_known, fee, item_code, status_name,
@@ -153,10 +159,10 @@ pub fn configure(state: Arc<SimState>) -> impl FnOnce(&mut web::ServiceConfig) +
             .route("/GetStatusHistoryOrder", web::get().to(status_history))
             .route("/getNewProvinceAll", web::get().to(provinces))
             .route("/getNewCommuneAll", web::get().to(communes))
-            .route("/_control/advance", web::post().to(control_advance))
-            .route("/_control/faults", web::post().to(control_faults))
-            .route("/_control/webhook", web::post().to(control_webhook))
-            .route("/_control/public-key", web::get().to(control_public_key));
+            .route("/_control/advance", web::post().to(control::advance))
+            .route("/_control/faults", web::post().to(control::faults))
+            .route("/_control/webhook", web::post().to(control::webhook))
+            .route("/_control/public-key", web::get().to(control::public_key));
     }
 }
 
@@ -401,115 +407,4 @@ async fn communes(sim: Sim, req: HttpRequest) -> HttpResponse {
         .map(|c| json!({"communeCode": c.code, "communeName": c.name, "provinceCode": c.province_code}))
         .collect();
     HttpResponse::Ok().json(list)
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Advance {
-    item_code: String,
-    statuses: Vec<i64>,
-    #[serde(default)]
-    duplicate: bool,
-    #[serde(default)]
-    reverse: bool,
-    /// All statuses in one body (signed over the first record), as VNPost may batch.
-    #[serde(default)]
-    batch: bool,
-    webhook_url: Option<String>,
-}
-
-async fn control_advance(sim: Sim, body: web::Json<Advance>) -> HttpResponse {
-    let now = Utc::now().naive_utc();
-    let (records, url) = {
-        let mut inner = sim.lock();
-        let url = body
-            .webhook_url
-            .clone()
-            .or_else(|| inner.webhook_url.clone());
-        let Some(order) = inner
-            .orders
-            .iter_mut()
-            .find(|o| o.item_code == body.item_code)
-        else {
-            return spring_error(404, "unknown itemCode");
-        };
-        let mut records = Vec::new();
-        for status in &body.statuses {
-            order.history.push((*status, now));
-            records.push(order.record(*status));
-        }
-        (records, url)
-    };
-    let mut records = records;
-    if body.reverse {
-        records.reverse();
-    }
-    if body.duplicate {
-        records = records.into_iter().flat_map(|r| [r.clone(), r]).collect();
-    }
-    let Some(url) = url else {
-        return HttpResponse::Ok().json(json!({"sent": 0, "answers": []}));
-    };
-    let bodies: Vec<Vec<Value>> = if body.batch {
-        vec![records]
-    } else {
-        records.into_iter().map(|r| vec![r]).collect()
-    };
-    let mut answers = Vec::new();
-    for data in bodies {
-        let payload = signed_body(&sim, data, now);
-        let answer = sim.http.post(&url).json(&payload).send().await;
-        answers.push(answer.map_or(0, |r| r.status().as_u16()));
-    }
-    HttpResponse::Ok().json(json!({"sent": answers.len(), "answers": answers}))
-}
-
-/// The native webhook body, signed over the first record as VNPost documents.
-pub fn signed_body(sim: &SimState, data: Vec<Value>, sent_at: NaiveDateTime) -> Value {
-    let send_date = format_local(sent_at);
-    let first = data.first().cloned().unwrap_or(Value::Null);
-    let signed = current_signed_text(
-        &send_date,
-        &text(&first, &["itemCode"]).unwrap_or_default(),
-        &text(&first, &["status"]).unwrap_or_default(),
-    );
-    json!({"data": data, "sendDate": send_date, "signature": sign(&sim.key, &signed)})
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FaultRequest {
-    fail_next: Option<u32>,
-    delay_ms: Option<u64>,
-    #[serde(default)]
-    expire_tokens: bool,
-    refuse_next: Option<u32>,
-}
-
-async fn control_faults(sim: Sim, body: web::Json<FaultRequest>) -> HttpResponse {
-    let mut inner = sim.lock();
-    if let Some(n) = body.fail_next {
-        inner.faults.fail_next = n;
-    }
-    if let Some(ms) = body.delay_ms {
-        inner.faults.delay_ms = ms;
-    }
-    if let Some(n) = body.refuse_next {
-        inner.faults.refuse_next = n;
-    }
-    if body.expire_tokens {
-        inner.tokens.clear();
-    }
-    HttpResponse::NoContent().finish()
-}
-
-async fn control_webhook(sim: Sim, body: web::Json<Value>) -> HttpResponse {
-    sim.lock().webhook_url = text(&body, &["url"]);
-    HttpResponse::NoContent().finish()
-}
-
-async fn control_public_key(sim: Sim) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/x-pem-file")
-        .body(sim.public_pem.clone())
 }
