@@ -51,9 +51,19 @@ async fn owner(req: &HttpRequest) -> Result<KeyOwner, ApiError> {
         .ok_or(ApiError::Unauthorized)
 }
 
-impl FromRequest for AgencyCaller {
+/// Any valid key: an active agency's or an operator's, found with one lookup. Endpoints open
+/// to both (routing preview) take this; the others take the narrower extractors below.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Agency(AgencyCaller),
+    Operator(OperatorCaller),
+}
+
+type Extracted<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+impl FromRequest for Caller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Extracted<Self>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
@@ -64,17 +74,32 @@ impl FromRequest for AgencyCaller {
                     agency_active: true,
                     default_postage_paid_by,
                     ..
-                } => Ok(AgencyCaller {
+                } => Ok(Caller::Agency(AgencyCaller {
                     agency_id,
                     default_postage_paid_by,
-                }),
+                })),
                 KeyOwner::Agency {
                     agency_active: false,
                     ..
                 } => Err(ApiError::Forbidden(
                     "this agency is disabled; ask the operator to enable it".into(),
                 )),
-                KeyOwner::Operator { .. } => Err(ApiError::Forbidden(
+                KeyOwner::Operator { key_id } => Ok(Caller::Operator(OperatorCaller { key_id })),
+            }
+        })
+    }
+}
+
+impl FromRequest for AgencyCaller {
+    type Error = ApiError;
+    type Future = Extracted<Self>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
+        Box::pin(async move {
+            match caller.await? {
+                Caller::Agency(agency) => Ok(agency),
+                Caller::Operator(_) => Err(ApiError::Forbidden(
                     "operator keys cannot act as an agency; use the agency's own key".into(),
                 )),
             }
@@ -84,16 +109,14 @@ impl FromRequest for AgencyCaller {
 
 impl FromRequest for OperatorCaller {
     type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+    type Future = Extracted<Self>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let caller = Caller::from_request(req, payload);
         Box::pin(async move {
-            match owner(&req).await? {
-                KeyOwner::Operator { key_id } => Ok(OperatorCaller { key_id }),
-                KeyOwner::Agency { .. } => {
-                    Err(ApiError::Forbidden("this needs an operator key".into()))
-                }
+            match caller.await? {
+                Caller::Operator(operator) => Ok(operator),
+                Caller::Agency(_) => Err(ApiError::Forbidden("this needs an operator key".into())),
             }
         })
     }

@@ -1,15 +1,12 @@
 //! Routing preview: which courier, service and promise a delivery to a ward would get, and
 //! the rule that says so. Agencies see their own rules applied; operators may name an agency.
 
-use std::future::Future;
-use std::pin::Pin;
-
-use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload, get, web};
+use actix_web::{HttpResponse, get, web};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::admin::rules::RuleView;
-use super::auth::{AgencyCaller, OperatorCaller};
+use super::auth::Caller;
 use super::problem::{ApiError, FieldError, Problem};
 use crate::app::AppState;
 use crate::routing::RoutingDecision;
@@ -18,36 +15,6 @@ use crate::units::resolve::{AddressLocator, resolve};
 
 pub fn scope() -> actix_web::Scope {
     web::scope("/v1/routing").service(preview)
-}
-
-/// An agency key, or an operator key. Agency keys are the common caller, so they are tried
-/// first; an operator key is tried only when the key is refused as an agency's.
-pub enum PreviewCaller {
-    Agency(AgencyCaller),
-    Operator(OperatorCaller),
-}
-
-impl FromRequest for PreviewCaller {
-    type Error = ApiError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        Box::pin(async move {
-            let as_agency = AgencyCaller::from_request(&req, &mut Payload::None).await;
-            match as_agency {
-                Ok(agency) => Ok(PreviewCaller::Agency(agency)),
-                Err(ApiError::Forbidden(why)) => {
-                    match OperatorCaller::from_request(&req, &mut Payload::None).await {
-                        Ok(operator) => Ok(PreviewCaller::Operator(operator)),
-                        // A disabled agency: say so, not "needs an operator key".
-                        Err(_) => Err(ApiError::Forbidden(why)),
-                    }
-                }
-                Err(other) => Err(other),
-            }
-        })
-    }
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -100,7 +67,7 @@ pub struct RoutingPreview {
 #[get("/preview")]
 pub async fn preview(
     state: web::Data<AppState>,
-    caller: PreviewCaller,
+    caller: Caller,
     query: web::Query<PreviewQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner();
@@ -129,7 +96,7 @@ pub async fn preview(
         .db
         .run(move |conn| {
             let agency = match (&caller, asked_agency) {
-                (PreviewCaller::Agency(a), asked) => {
+                (Caller::Agency(a), asked) => {
                     let own = agencies::find_by_id(conn, &a.agency_id)
                         .map_err(ApiError::internal)?
                         .ok_or_else(|| ApiError::internal("the caller's agency is missing"))?;
@@ -141,14 +108,14 @@ pub async fn preview(
                     }
                     Some(own)
                 }
-                (PreviewCaller::Operator(_), Some(code)) => Some(
+                (Caller::Operator(_), Some(code)) => Some(
                     agencies::find_by_code(conn, &code)
                         .map_err(ApiError::internal)?
                         .ok_or_else(|| {
                             ApiError::NotFound(format!("no agency has code '{code}'"))
                         })?,
                 ),
-                (PreviewCaller::Operator(_), None) => None,
+                (Caller::Operator(_), None) => None,
             };
             let agency_id = agency.as_ref().map_or("", |a| a.id.as_str());
             let decision = routing::decide(conn, agency_id, &province_code, &ward_code)
