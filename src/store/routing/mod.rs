@@ -216,20 +216,44 @@ pub fn create(conn: &mut DbConnection, spec: &RuleSpec) -> Result<RuleRecord, Ru
     })
 }
 
+/// The columns a rule's settings fill, for both insert and overwrite. `None` writes NULL:
+/// widening a rule (dropping its ward) must clear the column, not keep it.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = routing_rules, treat_none_as_null = true)]
+struct RuleColumns<'a> {
+    agency_id: Option<&'a str>,
+    province_code: Option<&'a str>,
+    ward_code: Option<&'a str>,
+    courier: &'a str,
+    service_code: &'a str,
+    sla_hours: i32,
+    fallback_courier: Option<&'a str>,
+    active: bool,
+    priority: i32,
+}
+
+impl<'a> From<&'a ValidRule> for RuleColumns<'a> {
+    fn from(v: &'a ValidRule) -> Self {
+        Self {
+            agency_id: v.agency_id.as_deref(),
+            province_code: v.province_code.as_deref(),
+            ward_code: v.ward_code.as_deref(),
+            courier: v.courier.as_str(),
+            service_code: &v.service_code,
+            sla_hours: v.sla_hours,
+            fallback_courier: v.fallback_courier.map(Courier::as_str),
+            active: v.active,
+            priority: v.priority,
+        }
+    }
+}
+
 pub(crate) fn insert(conn: &mut DbConnection, id: &str, v: &ValidRule) -> Result<(), StoreError> {
     let now = now_utc();
     diesel::insert_into(routing_rules::table)
         .values((
             routing_rules::id.eq(id),
-            routing_rules::agency_id.eq(&v.agency_id),
-            routing_rules::province_code.eq(&v.province_code),
-            routing_rules::ward_code.eq(&v.ward_code),
-            routing_rules::courier.eq(v.courier.as_str()),
-            routing_rules::service_code.eq(&v.service_code),
-            routing_rules::sla_hours.eq(v.sla_hours),
-            routing_rules::fallback_courier.eq(v.fallback_courier.map(Courier::as_str)),
-            routing_rules::active.eq(v.active),
-            routing_rules::priority.eq(v.priority),
+            RuleColumns::from(v),
             routing_rules::created_at.eq(now),
             routing_rules::updated_at.eq(now),
         ))
@@ -244,15 +268,7 @@ pub(crate) fn overwrite(
 ) -> Result<(), StoreError> {
     diesel::update(routing_rules::table.find(id))
         .set((
-            routing_rules::agency_id.eq(&v.agency_id),
-            routing_rules::province_code.eq(&v.province_code),
-            routing_rules::ward_code.eq(&v.ward_code),
-            routing_rules::courier.eq(v.courier.as_str()),
-            routing_rules::service_code.eq(&v.service_code),
-            routing_rules::sla_hours.eq(v.sla_hours),
-            routing_rules::fallback_courier.eq(v.fallback_courier.map(Courier::as_str)),
-            routing_rules::active.eq(v.active),
-            routing_rules::priority.eq(v.priority),
+            RuleColumns::from(v),
             routing_rules::updated_at.eq(now_utc()),
         ))
         .execute(conn)?;
