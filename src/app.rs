@@ -11,6 +11,8 @@ use tracing_actix_web::TracingLogger;
 
 use crate::cache::{Cache, CacheOptions};
 use crate::config::{ConfigError, Settings};
+use crate::couriers::registry::Couriers;
+use crate::couriers::sandbox::Simulators;
 use crate::store::{self, Db, StoreError};
 use crate::units::{FixtureError, FixtureSource, Units, UnitsData};
 
@@ -22,6 +24,9 @@ pub struct AppState {
     pub cache: Cache,
     pub units: Arc<Units>,
     pub metrics: PrometheusHandle,
+    pub couriers: Arc<Couriers>,
+    /// Sandbox mode, in the process that serves HTTP: the courier simulators it mounts.
+    pub simulators: Option<Simulators>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,13 +42,25 @@ pub enum StartupError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("couriers: {0}")]
+    Couriers(String),
     #[error("startup task failed: {0}")]
     Task(String),
 }
 
 /// Connects to the database, applies migrations, parses the units and loads them into the
-/// database (one transaction, skipped when unchanged), and connects the cache.
+/// database (one transaction, skipped when unchanged), connects the cache and builds the
+/// courier adapters. In sandbox mode they call the simulators at `app.public_base_url`.
 pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
+    prepare_with(settings, None).await
+}
+
+/// As [`prepare`]; `serving_at`: this process serves HTTP there, so it mounts the simulators
+/// (in sandbox mode) and the adapters call them at that address.
+async fn prepare_with(
+    settings: Settings,
+    serving_at: Option<String>,
+) -> Result<AppState, StartupError> {
     let url = settings.database_url()?;
     let timeout = Duration::from_secs(settings.database.connect_timeout_secs);
     let pool_size = settings.database.pool_size;
@@ -86,12 +103,25 @@ pub async fn prepare(settings: Settings) -> Result<AppState, StartupError> {
             Cache::connect(url.clone(), options).await
         }
     };
+    let service_base = serving_at
+        .clone()
+        .unwrap_or_else(|| settings.app.public_base_url.clone());
+    let couriers = Couriers::from_settings(&settings, &cache, &service_base)
+        .map_err(|e| StartupError::Couriers(e.to_string()))?;
+    let simulators = match serving_at {
+        Some(base) if settings.app.sandbox => Some(
+            Simulators::new(&base, &settings.couriers.simulator).map_err(StartupError::Couriers)?,
+        ),
+        _ => None,
+    };
     Ok(AppState {
         settings: Arc::new(settings),
         db,
         cache,
         units,
         metrics: crate::telemetry::metrics_handle(),
+        couriers: Arc::new(couriers),
+        simulators,
     })
 }
 
@@ -117,12 +147,13 @@ pub struct Application {
 impl Application {
     /// Prepares the state and binds `addr` (port 0 picks a free port, for tests).
     pub async fn build(settings: Settings, addr: SocketAddr) -> Result<Self, StartupError> {
-        let state = prepare(settings).await?;
         let listener =
             TcpListener::bind(addr).map_err(|source| StartupError::Bind { addr, source })?;
         let addr = listener
             .local_addr()
             .map_err(|source| StartupError::Bind { addr, source })?;
+        // Connections wait in the listen backlog until the server runs.
+        let state = prepare_with(settings, Some(local_base(addr))).await?;
         let server = http_server(state.clone(), listener)
             .map_err(|source| StartupError::Bind { addr, source })?;
         Ok(Self {
@@ -150,13 +181,33 @@ impl Application {
     }
 }
 
+/// How this process reaches itself: the bound port on loopback when bound to all interfaces.
+fn local_base(addr: SocketAddr) -> String {
+    let ip = if addr.ip().is_unspecified() {
+        match addr {
+            SocketAddr::V4(_) => std::net::IpAddr::from([127, 0, 0, 1]),
+            SocketAddr::V6(_) => std::net::IpAddr::from(std::net::Ipv6Addr::LOCALHOST),
+        }
+    } else {
+        addr.ip()
+    };
+    format!("http://{}", SocketAddr::new(ip, addr.port()))
+}
+
 fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<actix_web::dev::Server> {
     let settings = state.settings.clone();
     let body_limit = settings.http.body_limit_bytes;
+    let simulators = state.simulators.clone();
     let data = web::Data::new(state);
     let mut server = HttpServer::new(move || {
+        let simulators = simulators.clone();
         App::new()
             .app_data(data.clone())
+            .configure(move |cfg| {
+                if let Some(sims) = simulators {
+                    sims.configure()(cfg);
+                }
+            })
             .configure(crate::http::configure(body_limit))
             .wrap(from_fn(crate::http::request_id_and_metrics))
             .wrap(TracingLogger::default())

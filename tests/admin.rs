@@ -12,7 +12,7 @@ const SAI_GON: &str = "26740";
 
 /// No demo rules or agency: only what each test makes.
 async fn bare_app() -> TestApp {
-    TestApp::spawn_with(json!({"app": {"sandbox": false}})).await
+    TestApp::spawn_without_sandbox().await
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@ const CAO_BANG_WARD: &str = "01273";
 
 /// No demo rules: each test starts from an empty rule table.
 async fn bare_app() -> TestApp {
-    TestApp::spawn_with(json!({"app": {"sandbox": false}})).await
+    TestApp::spawn_without_sandbox().await
 }
 
 async fn create_rule(app: &TestApp, operator: &str, body: Value) -> String {

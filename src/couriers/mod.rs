@@ -2,6 +2,9 @@
 //! `transformers` file, webhook verification), behind one trait, plus protocol-faithful
 //! simulators. No courier detail leaks outside its module.
 
+pub mod breaker;
+pub mod registry;
+pub mod sandbox;
 pub mod viettelpost;
 pub mod vnpost;
 

@@ -102,6 +102,15 @@ impl TestApp {
         Self::spawn_with(serde_json::json!({})).await
     }
 
+    /// Sandbox mode off (no demo rules, no simulators) and no courier configured.
+    pub async fn spawn_without_sandbox() -> Self {
+        Self::spawn_with(serde_json::json!({
+            "app": {"sandbox": false},
+            "couriers": {"viettelpost": {"enabled": false}, "vnpost": {"enabled": false}},
+        }))
+        .await
+    }
+
     pub async fn spawn_with(extra: serde_json::Value) -> Self {
         let db = TestDb::new();
         let settings = settings(&db, extra);

@@ -14,6 +14,12 @@ use serde::{Deserialize, Serialize};
 use crate::store::DatabaseUrl;
 use crate::store::redact_url;
 
+mod couriers;
+
+pub use couriers::{
+    BreakerSettings, CouriersSettings, SimulatorSettings, ViettelSettings, VnpostSettings,
+};
+
 pub const DEFAULT_CONFIG_FILE: &str = "civicpost.toml";
 pub const DEFAULT_SQLITE_PATH: &str = "./data/civicpost.db";
 pub const DEFAULT_PUBLIC_BASE_URL: &str = "http://127.0.0.1:8080";
@@ -28,6 +34,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub units: UnitsSettings,
     pub jobs: JobsSettings,
+    pub couriers: CouriersSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -132,6 +139,7 @@ fn defaults() -> serde_json::Value {
         "units": {},
         "jobs": { "enabled": true, "poll_interval_ms": 500, "batch_size": 32, "concurrency": 8,
                   "lease_secs": 300, "backoff_base_ms": 5000, "backoff_cap_ms": 3_600_000 },
+        "couriers": couriers::defaults(),
     })
 }
 
@@ -241,6 +249,7 @@ impl Settings {
             );
         }
         self.validate_jobs()?;
+        self.couriers.validate(self.app.sandbox)?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid(
                 "log.level (CIVICPOST__LOG__LEVEL)",
@@ -367,6 +376,8 @@ impl Settings {
             j.backoff_base_ms,
             j.backoff_cap_ms
         );
+        out.push('\n');
+        self.couriers.to_masked_toml(&mut out);
         out
     }
 }
