@@ -26,7 +26,24 @@ fn migrations_apply_from_empty_and_rerun_as_no_op() {
     let first = pool
         .run_blocking(store::migrations::run_pending)
         .expect("migrate");
-    assert_eq!(first.len(), 1, "one initial migration: {first:?}");
+    let folders = |backend: &str| {
+        let mut names: Vec<String> = std::fs::read_dir(format!("migrations/{backend}"))
+            .expect("migrations folder")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(
+        folders("postgres"),
+        folders("sqlite"),
+        "every migration exists for both backends"
+    );
+    assert_eq!(
+        first.len(),
+        folders("sqlite").len(),
+        "all applied: {first:?}"
+    );
     let again = pool
         .run_blocking(store::migrations::run_pending)
         .expect("re-run");

@@ -1,6 +1,8 @@
-//! The command line: `civicpost serve | worker | migrate | config | units | agency | operator`.
+//! The command line: `civicpost serve | worker | migrate | config | units | agency | operator
+//! | routing | deliveries`.
 
 mod agency;
+mod deliveries;
 mod routing;
 mod serve;
 mod units;
@@ -61,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: routing::RoutingCommand,
     },
+    /// The operator's side of deliveries: failed dispatches and their retry.
+    Deliveries {
+        #[command(subcommand)]
+        command: deliveries::DeliveriesCommand,
+    },
 }
 
 /// Parses the arguments and runs the command; errors go to standard error.
@@ -82,6 +89,7 @@ pub fn run() -> ExitCode {
         Command::Agency { command } => agency::run_agency(settings, command),
         Command::Operator { command } => agency::run_operator(settings, command),
         Command::Routing { command } => routing::run(settings, command),
+        Command::Deliveries { command } => deliveries::run(settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -67,7 +67,7 @@ async fn seed_demo_agency(state: &AppState) -> Result<Option<String>, Box<dyn st
                 name: "Trung tâm Phục vụ hành chính công (demo)".into(),
                 sender_ward_code: Some("00004".into()),
                 sender_line: Some("1 Hoàng Hoa Thám".into()),
-                sender_phone: None,
+                sender_phone: Some("024 3825 1234".into()),
                 level: Some("province".into()),
             };
             agencies::create(conn, &new).map(|(_, key)| Some(key))

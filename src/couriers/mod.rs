@@ -3,6 +3,8 @@
 //! simulators. No courier detail leaks outside its module.
 
 pub mod breaker;
+pub mod exchange;
+pub mod order;
 pub mod registry;
 pub mod sandbox;
 pub mod viettelpost;

@@ -9,14 +9,17 @@ use serde::{Deserialize, Serialize};
 pub enum JobKind {
     /// Create the shipment at the chosen courier.
     Dispatch,
+    /// Cancel a courier order whose delivery was cancelled.
+    CourierCancel,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 1] = [JobKind::Dispatch];
+    pub const ALL: [JobKind; 2] = [JobKind::Dispatch, JobKind::CourierCancel];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Dispatch => "dispatch",
+            JobKind::CourierCancel => "courier_cancel",
         }
     }
 
@@ -27,7 +30,7 @@ impl JobKind {
     /// Attempts before the job is parked for the operator.
     pub fn max_attempts(self) -> i32 {
         match self {
-            JobKind::Dispatch => 12,
+            JobKind::Dispatch | JobKind::CourierCancel => 12,
         }
     }
 }
@@ -40,4 +43,16 @@ pub struct NewJob {
     pub payload: serde_json::Value,
     /// When it becomes due; now when `None`.
     pub run_at: Option<NaiveDateTime>,
+}
+
+impl NewJob {
+    /// The dispatch job of a delivery, due now.
+    pub fn dispatch(delivery_id: &str) -> Self {
+        Self {
+            kind: JobKind::Dispatch,
+            delivery_id: Some(delivery_id.to_owned()),
+            payload: serde_json::json!({ "delivery_id": delivery_id }),
+            run_at: None,
+        }
+    }
 }

@@ -40,6 +40,9 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         admin::agencies::create_agency,
         admin::agencies::get_agency,
         admin::agencies::update_agency,
+        admin::deliveries::list_deliveries,
+        admin::deliveries::get_delivery,
+        admin::deliveries::retry_delivery,
     ),
     modifiers(&BearerAuth),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -48,7 +51,7 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         (name = "deliveries", description = "Agencies enqueue results for home delivery and follow them (agency key)"),
         (name = "units", description = "Official administrative units (after 1 July 2025) and the old-to-new ward table"),
         (name = "routing", description = "Which courier, service and promised time a delivery gets, and why"),
-        (name = "admin", description = "Operator API: routing rules and agencies (operator keys only)"),
+        (name = "admin", description = "Operator API: routing rules, agencies and the delivery failure queue (operator keys only)"),
     )
 )]
 pub struct ApiDoc;

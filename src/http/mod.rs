@@ -36,6 +36,7 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(routing::scope())
         .service(admin::rules_scope())
         .service(admin::agencies_scope())
+        .service(admin::deliveries_scope())
         .service(agency::scope())
         .service(docs::swagger_ui())
         .service(docs::docs_redirect)

@@ -6,6 +6,7 @@ use crate::app::AppState;
 
 /// The registry `serve` and `civicpost worker` run with.
 pub fn registry() -> Registry<AppState> {
-    // e.g. `Registry::new().with(super::dispatch::DispatchHandler)`
     Registry::new()
+        .with(super::dispatch::DispatchHandler)
+        .with(super::courier_cancel::CourierCancelHandler)
 }

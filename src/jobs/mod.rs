@@ -9,6 +9,8 @@
 //! [`handlers::registry`].
 
 pub mod backoff;
+pub mod courier_cancel;
+pub mod dispatch;
 pub mod handlers;
 mod worker;
 

@@ -9,6 +9,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 
 use super::schema::{deliveries, delivery_events, idempotency_records, outbox_jobs};
 use super::{DbConnection, StoreError};
+use crate::domain::courier::Courier;
 use crate::domain::ids::{new_id, now_utc};
 use crate::domain::jobs::{JobKind, NewJob};
 use crate::domain::state::DeliveryState;
@@ -154,13 +155,7 @@ fn insert_all(
             inbox_id: None,
         })
         .execute(conn)?;
-    let job = NewJob {
-        kind: JobKind::Dispatch,
-        delivery_id: Some(row.id.clone()),
-        payload: serde_json::json!({ "delivery_id": row.id }),
-        run_at: None,
-    };
-    super::jobs::enqueue(conn, &job).map_err(into_diesel)?;
+    super::jobs::enqueue(conn, &NewJob::dispatch(&row.id)).map_err(into_diesel)?;
     if let Some(key) = idempotency_key {
         let now = now_utc();
         diesel::delete(
@@ -392,6 +387,13 @@ pub fn cancel(
             outbox_jobs::updated_at.eq(now),
         ))
         .execute(conn)?;
+        // An order already at the courier is cancelled there too, by a job that retries.
+        if let (Some(tracking), Some(courier)) = (
+            row.courier_tracking_number.as_deref(),
+            Courier::parse(&row.courier),
+        ) {
+            super::dispatch::enqueue_courier_cancel(conn, id, courier, tracking)?;
+        }
         find_for_agency(conn, agency_id, id)?.ok_or(CancelError::NotFound)
     })
 }

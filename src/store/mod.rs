@@ -3,7 +3,9 @@
 
 pub mod agencies;
 mod conn;
+pub mod courier_units;
 pub mod deliveries;
+pub mod dispatch;
 pub mod jobs;
 pub mod migrations;
 pub mod routing;

@@ -133,6 +133,9 @@ diesel::table! {
         last_event_at -> Nullable<Timestamp>,
         ended_at -> Nullable<Timestamp>,
         anonymised_at -> Nullable<Timestamp>,
+        courier_fee_vnd -> Nullable<BigInt>,
+        dispatch_courier -> Nullable<Text>,
+        dispatched_at -> Nullable<Timestamp>,
     }
 }
 
@@ -255,6 +258,24 @@ diesel::joinable!(wards -> provinces (province_code));
 
 diesel::joinable!(legacy_ward_links -> wards (new_ward_code));
 
+diesel::table! {
+    courier_exchanges (id) {
+        id -> Text,
+        delivery_id -> Text,
+        job_id -> Nullable<Text>,
+        courier -> Text,
+        operation -> Text,
+        status_code -> Nullable<Integer>,
+        duration_ms -> Integer,
+        request_body -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        error -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(courier_exchanges -> deliveries (delivery_id));
+
 diesel::joinable!(api_keys -> agencies (agency_id));
 
 diesel::joinable!(deliveries -> agencies (agency_id));
@@ -284,4 +305,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     callback_attempts,
     courier_unit_mappings,
     idempotency_records,
+    courier_exchanges,
 );

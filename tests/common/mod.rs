@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod api;
+pub mod couriers;
 
 use std::net::SocketAddr;
 

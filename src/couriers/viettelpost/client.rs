@@ -1,7 +1,7 @@
 //! HTTP client for the Viettel Post partner API: one reqwest client, the `Token` header, the
 //! envelope decided on `error`, and the long-term token shared through the cache.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
@@ -11,7 +11,8 @@ use tokio::sync::Mutex;
 
 use super::transformers::{Envelope, LoginData, LoginRequest};
 use crate::cache::{Cache, Coordinator};
-use crate::couriers::CourierError;
+use crate::couriers::{CourierError, exchange};
+use crate::domain::courier::Courier;
 
 /// Used when VTP does not say when the token expires; renewal on "Token invalid" covers
 /// an earlier expiry anyway.
@@ -199,13 +200,11 @@ impl Client {
 
     /// GET without a token: the address lists are public (couriers.md §1.6).
     pub async fn get_public<T: DeserializeOwned>(&self, path: &str) -> Result<T, CourierError> {
-        let response = self
-            .http
-            .get(self.url(path))
-            .send()
+        let started = Instant::now();
+        let sent = self.http.get(self.url(path)).send().await;
+        let text = read_body(path, None, started, sent)
             .await
-            .map_err(transport)?;
-        let text = read_body(path, response).await.map_err(into_courier)?;
+            .map_err(into_courier)?;
         decode_envelope(path, &text).map_err(into_courier)
     }
 
@@ -225,33 +224,70 @@ impl Client {
         token: Option<&str>,
         body: &B,
     ) -> Result<String, CallError> {
-        let mut request = self.http.post(self.url(path)).json(body);
+        let payload = serde_json::to_string(body)
+            .map_err(|e| CallError::Other(CourierError::Protocol(format!("{path}: {e}"))))?;
+        let mut request = self
+            .http
+            .post(self.url(path))
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(payload.clone());
         if let Some(token) = token {
             request = request.header("Token", token);
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| CallError::Other(transport(e)))?;
-        read_body(path, response).await
+        let started = Instant::now();
+        let sent = request.send().await;
+        read_body(path, Some(&payload), started, sent).await
     }
 }
 
-async fn read_body(path: &str, response: reqwest::Response) -> Result<String, CallError> {
+/// Reads the answer, reports the exchange, and sorts out 5xx and 401.
+async fn read_body(
+    path: &str,
+    request: Option<&str>,
+    started: Instant,
+    sent: reqwest::Result<reqwest::Response>,
+) -> Result<String, CallError> {
+    let call = |status_code, response, error| exchange::Call {
+        courier: Courier::Viettelpost,
+        operation: operation(path),
+        started,
+        status_code,
+        request,
+        response,
+        error,
+    };
+    let response = match sent {
+        Ok(response) => response,
+        Err(e) => {
+            let error = transport(e);
+            exchange::record(call(None, None, Some(error.to_string())));
+            return Err(CallError::Other(error));
+        }
+    };
     let status = response.status();
+    let text = match response.text().await {
+        Ok(text) => text,
+        Err(e) => {
+            let error = transport(e);
+            exchange::record(call(Some(status.as_u16()), None, Some(error.to_string())));
+            return Err(CallError::Other(error));
+        }
+    };
+    exchange::record(call(Some(status.as_u16()), Some(&text), None));
     if status.is_server_error() {
         return Err(CallError::Other(CourierError::Unavailable(format!(
             "{path}: HTTP {status}"
         ))));
     }
-    let text = response
-        .text()
-        .await
-        .map_err(|e| CallError::Other(transport(e)))?;
     if status == reqwest::StatusCode::UNAUTHORIZED {
         return Err(CallError::TokenRejected(format!("{path}: HTTP 401")));
     }
     Ok(text)
+}
+
+/// The path without its query, a bounded metric label.
+fn operation(path: &str) -> &str {
+    path.split('?').next().unwrap_or(path)
 }
 
 fn decode_envelope<T: DeserializeOwned>(path: &str, text: &str) -> Result<T, CallError> {

@@ -56,6 +56,7 @@ struct Inner {
     faults: Faults,
     webhook_url: Option<String>,
     logins: u64,
+    creates: u64,
 }
 
 #[derive(Clone)]
@@ -104,6 +105,16 @@ impl SimState {
     /// How many tokens Login and ownerconnect issued (to check that replicas share one).
     pub fn tokens_issued(&self) -> u64 {
         self.lock().logins
+    }
+
+    /// Orders held, one per ORDER_NUMBER.
+    pub fn order_count(&self) -> usize {
+        self.lock().orders.len()
+    }
+
+    /// createOrder calls that reached the order book (a retried create counts again).
+    pub fn create_calls(&self) -> u64 {
+        self.lock().creates
     }
 
     /// The status the simulator holds for a tracking number.
@@ -440,6 +451,7 @@ async fn create_order(
         return fail(400, "Price does not apply to this itinerary!");
     }
     let mut inner = state.lock();
+    inner.creates += 1;
     if !body.order_number.is_empty()
         && let Some(tracking) = inner.by_reference.get(&body.order_number).cloned()
         && let Some(order) = inner.orders.get(&tracking)

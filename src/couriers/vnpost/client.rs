@@ -4,7 +4,7 @@
 //! client caches for about an hour) and renew it once whenever VNPost rejects it, then retry
 //! the call once. With a shared `Cache`, replicas reuse one token instead of each logging in.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
@@ -13,7 +13,8 @@ use tokio::sync::{Mutex, RwLock};
 
 use super::transformers::{ErrorBody, TokenRequest, TokenResponse};
 use crate::cache::{Cache, Coordinator};
-use crate::couriers::CourierError;
+use crate::couriers::{CourierError, exchange};
+use crate::domain::courier::Courier;
 
 const TOKEN_TTL: Duration = Duration::from_secs(50 * 60);
 /// Idle connections kept per host: dispatch runs a handful of calls at once.
@@ -130,22 +131,37 @@ impl Client {
             password: self.password.expose_secret(),
             customer_code: &self.customer_code,
         };
-        let response = self
+        let started = Instant::now();
+        let sent = self
             .http
             .post(self.url("GetAccessToken", &[])?)
             .json(&body)
             .send()
-            .await
-            .map_err(transport)?;
+            .await;
+        let call = |status_code, response, error| exchange::Call {
+            courier: Courier::Vnpost,
+            operation: "GetAccessToken",
+            started,
+            status_code,
+            // The body is all credentials: not kept.
+            request: None,
+            response,
+            error,
+        };
+        let response = sent.map_err(|e| {
+            let error = transport(e);
+            exchange::record(call(None, None, Some(error.to_string())));
+            error
+        })?;
         let status = response.status();
+        let text = response.text().await.map_err(transport)?;
+        exchange::record(call(Some(status.as_u16()), Some(&text), None));
         if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
             return Err(CourierError::Unavailable(format!(
                 "GetAccessToken: HTTP {status}"
             )));
         }
-        let answer: TokenResponse = response
-            .json()
-            .await
+        let answer: TokenResponse = serde_json::from_str(&text)
             .map_err(|e| CourierError::Protocol(format!("GetAccessToken: {e}")))?;
         match answer.token {
             Some(token) if answer.success && !token.is_empty() => Ok(token),
@@ -171,12 +187,12 @@ impl Client {
     ) -> Result<Value, CourierError> {
         let url = self.url(path, query)?;
         let token = self.current_token().await?;
-        match self.attempt(&method, &url, body, &token).await {
+        match self.attempt(&method, path, &url, body, &token).await {
             Ok(value) => Ok(value),
             Err(Failure::Other(e)) => Err(e),
             Err(Failure::TokenRejected) => {
                 let fresh = self.renew(Some(&token)).await?;
-                match self.attempt(&method, &url, body, &fresh).await {
+                match self.attempt(&method, path, &url, body, &fresh).await {
                     Ok(value) => Ok(value),
                     Err(Failure::Other(e)) => Err(e),
                     Err(Failure::TokenRejected) => Err(CourierError::Auth(format!(
@@ -190,26 +206,44 @@ impl Client {
     async fn attempt(
         &self,
         method: &Method,
+        operation: &str,
         url: &Url,
         body: Option<&Value>,
         token: &str,
     ) -> Result<Value, Failure> {
+        let payload = body.map(Value::to_string);
         let mut request = self
             .http
             .request(method.clone(), url.clone())
             .header("token", token);
-        if let Some(body) = body {
-            request = request.json(body);
+        if let Some(payload) = &payload {
+            request = request
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(payload.clone());
         }
-        let response = request
-            .send()
-            .await
-            .map_err(|e| Failure::Other(transport(e)))?;
+        let started = Instant::now();
+        let call = |status_code, response, error| exchange::Call {
+            courier: Courier::Vnpost,
+            operation,
+            started,
+            status_code,
+            request: payload.as_deref(),
+            response,
+            error,
+        };
+        let response = request.send().await.map_err(|e| {
+            let error = transport(e);
+            exchange::record(call(None, None, Some(error.to_string())));
+            Failure::Other(error)
+        })?;
         let status = response.status();
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| Failure::Other(transport(e)))?;
+        let bytes = response.bytes().await.map_err(|e| {
+            let error = transport(e);
+            exchange::record(call(Some(status.as_u16()), None, Some(error.to_string())));
+            Failure::Other(error)
+        })?;
+        let text = String::from_utf8_lossy(&bytes);
+        exchange::record(call(Some(status.as_u16()), Some(&text), None));
         let path = url.path();
         if status.is_success() {
             return serde_json::from_slice(&bytes)

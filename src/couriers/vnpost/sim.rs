@@ -60,6 +60,7 @@ struct Inner {
     faults: Faults,
     serial: u32,
     logins: u32,
+    creates: u32,
     webhook_url: Option<String>,
 }
 
@@ -132,6 +133,23 @@ impl SimState {
     /// Successful logins so far: lets tests see whether replicas shared one token.
     pub fn login_count(&self) -> u32 {
         self.lock().logins
+    }
+
+    /// Orders held, one per saleOrderCode.
+    pub fn order_count(&self) -> usize {
+        self.lock().orders.len()
+    }
+
+    /// CreateOrder calls that reached the order book (a duplicate counts again).
+    pub fn create_calls(&self) -> u32 {
+        self.lock().creates
+    }
+
+    /// The latest status of an order, by itemCode.
+    pub fn order_status(&self, item_code: &str) -> Option<i64> {
+        let inner = self.lock();
+        let order = inner.orders.iter().find(|o| o.item_code == item_code)?;
+        order.history.last().map(|(status, _)| *status)
     }
 
     pub fn public_key_pem(&self) -> &str {
@@ -286,6 +304,7 @@ async fn create_order(sim: Sim, req: HttpRequest, body: web::Json<Value>) -> Htt
     }
     let sale_order_code = text(info, &["saleOrderCode"]);
     let mut inner = sim.lock();
+    inner.creates += 1;
     // VNPost's duplicate check: one order per saleOrderCode.
     if let Some(code) = &sale_order_code
         && let Some(existing) = inner

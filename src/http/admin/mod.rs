@@ -5,6 +5,7 @@
 
 pub mod agencies;
 mod agencies_check;
+pub mod deliveries;
 pub mod rules;
 
 use serde::{Deserialize, Deserializer};
@@ -24,6 +25,13 @@ pub fn agencies_scope() -> actix_web::Scope {
         .service(agencies::create_agency)
         .service(agencies::get_agency)
         .service(agencies::update_agency)
+}
+
+pub fn deliveries_scope() -> actix_web::Scope {
+    actix_web::web::scope("/v1/admin/deliveries")
+        .service(deliveries::list_deliveries)
+        .service(deliveries::get_delivery)
+        .service(deliveries::retry_delivery)
 }
 
 /// For PATCH bodies: tells a field left out (`None`) from one set to `null` (`Some(None)`).
