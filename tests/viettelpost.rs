@@ -28,6 +28,7 @@ async fn start() -> Harness {
         webhook_token: SECRET.to_owned(),
         webhook_url: None,
         token_ttl: Duration::from_secs(3600),
+        autopilot: None,
     });
     let hooks: Arc<Mutex<Vec<Vec<u8>>>> = Arc::default();
     let (state, received) = (sim.clone(), hooks.clone());

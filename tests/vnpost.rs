@@ -46,6 +46,7 @@ async fn start() -> Harness {
                 password: "s3cret".into(),
                 customer_code: "T000180585".into(),
                 webhook_url: None,
+                autopilot: None,
             },
             sim_key(),
         )
@@ -172,6 +173,7 @@ async fn simulator_runs_standalone_at_the_root() {
                 password: "s3cret".into(),
                 customer_code: "T000180585".into(),
                 webhook_url: None,
+                autopilot: None,
             },
             sim_key(),
         )

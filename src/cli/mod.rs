@@ -5,6 +5,7 @@ mod agency;
 mod deliveries;
 mod routing;
 mod serve;
+mod sim;
 mod units;
 mod worker;
 
@@ -63,6 +64,8 @@ enum Command {
         #[command(subcommand)]
         command: routing::RoutingCommand,
     },
+    /// Run both courier simulators on their own ports (sandbox credentials).
+    Sim(sim::SimArgs),
     /// The operator's side of deliveries: failed dispatches and their retry.
     Deliveries {
         #[command(subcommand)]
@@ -90,6 +93,7 @@ pub fn run() -> ExitCode {
         Command::Operator { command } => agency::run_operator(settings, command),
         Command::Routing { command } => routing::run(settings, command),
         Command::Deliveries { command } => deliveries::run(settings, command),
+        Command::Sim(args) => sim::run(settings, args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

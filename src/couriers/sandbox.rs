@@ -57,12 +57,16 @@ impl Simulators {
                 courier.as_str()
             ))
         };
+        let autopilot = settings
+            .autopilot
+            .then(|| std::time::Duration::from_millis(settings.step_ms));
         let viettelpost = viettelpost::sim::SimState::new(viettelpost::sim::SimConfig {
             username: VIETTEL_USERNAME.into(),
             password: VIETTEL_PASSWORD.into(),
             webhook_token: VIETTEL_WEBHOOK_TOKEN.into(),
             webhook_url: webhook(Courier::Viettelpost),
             token_ttl: std::time::Duration::from_secs(24 * 3600),
+            autopilot,
         });
         let vnpost = vnpost::sim::SimState::with_key(
             vnpost::sim::SimConfig {
@@ -70,10 +74,10 @@ impl Simulators {
                 password: VNPOST_PASSWORD.into(),
                 customer_code: VNPOST_CUSTOMER_CODE.into(),
                 webhook_url: webhook(Courier::Vnpost),
+                autopilot,
             },
             vnpost_simulator_key()?,
         )?;
-        let _ = settings;
         Ok(Self {
             viettelpost,
             vnpost: Arc::new(vnpost),

@@ -23,6 +23,8 @@ pub struct SimConfig {
     pub webhook_token: String,
     pub webhook_url: Option<String>,
     pub token_ttl: Duration,
+    /// Moves each new order to delivered by itself, one status per step.
+    pub autopilot: Option<Duration>,
 }
 
 /// Faults for the next calls to business endpoints.
@@ -476,7 +478,12 @@ async fn create_order(
             .by_reference
             .insert(body.order_number.clone(), tracking.clone());
     }
-    inner.orders.insert(tracking, order);
+    inner.orders.insert(tracking.clone(), order);
+    drop(inner);
+    if let Some(step) = state.config.autopilot {
+        let sim = state.get_ref().clone();
+        tokio::spawn(async move { sim_control::autopilot(sim, tracking, step).await });
+    }
     answer
 }
 

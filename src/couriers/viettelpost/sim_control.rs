@@ -56,3 +56,23 @@ pub(super) async fn control_advance(
         None => HttpResponse::NotFound().finish(),
     }
 }
+
+/// What the autopilot pushes after creation: picked up, in transit, out for delivery,
+/// delivered (couriers.md §1.5).
+const AUTOPILOT: [i64; 4] = [105, 300, 500, 501];
+/// Statuses after which the autopilot stops: the order was cancelled.
+const CANCELLED: [i64; 4] = [101, 107, 201, 503];
+
+/// Moves a new order to delivered, one status every `step`, unless it is cancelled first.
+pub(super) async fn autopilot(sim: SimState, tracking: String, step: std::time::Duration) {
+    for status in AUTOPILOT {
+        tokio::time::sleep(step).await;
+        if sim
+            .order_status(&tracking)
+            .is_none_or(|now| CANCELLED.contains(&now))
+        {
+            return;
+        }
+        sim.advance(&tracking, &[status], None).await;
+    }
+}

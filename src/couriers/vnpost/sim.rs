@@ -43,6 +43,8 @@ pub struct SimConfig {
     pub customer_code: String,
     /// Where webhooks go unless a control call says otherwise.
     pub webhook_url: Option<String>,
+    /// Moves each new order to delivered by itself, one status per step.
+    pub autopilot: Option<Duration>,
 }
 
 pub struct SimState {
@@ -324,7 +326,13 @@ async fn create_order(sim: Sim, req: HttpRequest, body: web::Json<Value>) -> Htt
         history: vec![(1, Utc::now().naive_utc())],
     };
     let record = order.record(1);
+    let item = order.item_code.clone();
     inner.orders.push(order);
+    drop(inner);
+    if let Some(step) = sim.config.autopilot {
+        let sim = sim.into_inner();
+        tokio::spawn(async move { control::autopilot(sim, item, step).await });
+    }
     HttpResponse::Ok().json(record)
 }
 

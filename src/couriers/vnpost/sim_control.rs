@@ -113,3 +113,31 @@ pub(super) async fn public_key(sim: Sim) -> HttpResponse {
         .content_type("application/x-pem-file")
         .body(sim.public_pem.clone())
 }
+
+/// What the autopilot pushes after creation: picked up, in transit, out for delivery,
+/// delivered (couriers.md §2A).
+const AUTOPILOT: [i64; 4] = [6, 10, 12, 14];
+
+/// Moves a new order to delivered, one signed webhook every `step`, unless it is cancelled.
+pub(super) async fn autopilot(sim: Arc<SimState>, item_code: String, step: Duration) {
+    for status in AUTOPILOT {
+        tokio::time::sleep(step).await;
+        let now = Utc::now().naive_utc();
+        let (record, url) = {
+            let mut inner = sim.lock();
+            let url = inner.webhook_url.clone();
+            let Some(order) = inner.orders.iter_mut().find(|o| o.item_code == item_code) else {
+                return;
+            };
+            if matches!(order.history.last(), Some((9 | 22, _))) {
+                return;
+            }
+            order.history.push((status, now));
+            (order.record(status), url)
+        };
+        if let Some(url) = url {
+            let payload = signed_body(&sim, vec![record], now);
+            let _ = sim.http.post(&url).json(&payload).send().await;
+        }
+    }
+}
