@@ -197,3 +197,49 @@ impl CouriersSettings {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::config::Settings;
+    use serde_json::json;
+
+    #[test]
+    fn production_needs_each_enabled_courier_configured() {
+        let err = Settings::with_overrides(json!({"app": {"sandbox": false}})).unwrap_err();
+        assert!(err.to_string().contains("couriers.viettelpost"), "{err}");
+        let err = Settings::with_overrides(json!({
+            "app": {"sandbox": false},
+            "couriers": {"viettelpost": {"enabled": false}},
+        }))
+        .unwrap_err();
+        assert!(err.to_string().contains("couriers.vnpost"), "{err}");
+        let ok = Settings::with_overrides(json!({
+            "app": {"sandbox": false},
+            "couriers": {
+                "vnpost": {"enabled": false},
+                "viettelpost": {"base_url": "https://partner.viettelpost.vn",
+                                "username": "0900000001", "password": "pw-secret",
+                                "webhook_token": "hook-secret"},
+            },
+        }));
+        let toml = ok.expect("configured").to_masked_toml();
+        assert!(
+            toml.contains("[couriers.viettelpost]\nenabled = true"),
+            "{toml}"
+        );
+        assert!(
+            !toml.contains("pw-secret") && !toml.contains("hook-secret"),
+            "{toml}"
+        );
+    }
+
+    #[test]
+    fn sandbox_runs_on_the_simulators_without_credentials() {
+        let settings = Settings::with_overrides(json!({})).expect("defaults");
+        assert!(settings.app.sandbox);
+        assert!(settings.couriers.viettelpost.base_url.is_none());
+        let err = Settings::with_overrides(json!({"couriers": {"breaker": {"open_secs": 0}}}))
+            .unwrap_err();
+        assert!(err.to_string().contains("couriers.breaker"), "{err}");
+    }
+}

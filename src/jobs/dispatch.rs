@@ -74,6 +74,7 @@ impl JobHandler for DispatchHandler {
         for courier in candidates(&target) {
             let (outcome, calls) = exchange::capture(try_courier(ctx, &target, courier)).await;
             keep_exchanges(ctx, &id, &job.id, calls).await;
+            report_breaker(ctx, courier);
             match outcome {
                 Ok(created) => return record(ctx, &id, created).await,
                 Err(Miss::Gone) => return Ok(()),
@@ -133,6 +134,16 @@ fn candidates(target: &DispatchTarget) -> Vec<Courier> {
         }
     }
     out
+}
+
+/// The breaker as a gauge: 0 closed, 1 half open, 2 open.
+fn report_breaker(ctx: &AppState, courier: Courier) {
+    let value = match breaker_state(ctx, courier) {
+        BreakerState::Closed => 0.0,
+        BreakerState::HalfOpen => 1.0,
+        BreakerState::Open => 2.0,
+    };
+    metrics::gauge!("civicpost_courier_breaker_state", "courier" => courier.as_str()).set(value);
 }
 
 fn breaker_state(ctx: &AppState, courier: Courier) -> BreakerState {
