@@ -210,7 +210,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<actix_
             })
             .configure(crate::http::configure(body_limit))
             .wrap(from_fn(crate::http::request_id_and_metrics))
-            .wrap(TracingLogger::default())
+            .wrap(TracingLogger::<crate::http::span::RouteSpan>::new())
     })
     .shutdown_timeout(settings.http.shutdown_timeout_secs);
     if settings.http.workers > 0 {

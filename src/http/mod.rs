@@ -7,6 +7,7 @@ pub mod docs;
 pub mod health;
 pub mod problem;
 pub mod routing;
+pub mod span;
 pub mod units;
 pub mod views;
 
