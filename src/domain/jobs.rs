@@ -9,14 +9,28 @@ use serde::{Deserialize, Serialize};
 pub enum JobKind {
     /// Create the shipment at the chosen courier.
     Dispatch,
+    /// Turn one stored courier webhook (`webhook_inbox` row) into delivery events.
+    IngestWebhook,
+    /// Tell the citizen about a new state (SMS, email).
+    Notify,
+    /// Send the agency a signed status callback.
+    Callback,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 1] = [JobKind::Dispatch];
+    pub const ALL: [JobKind; 4] = [
+        JobKind::Dispatch,
+        JobKind::IngestWebhook,
+        JobKind::Notify,
+        JobKind::Callback,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Dispatch => "dispatch",
+            JobKind::IngestWebhook => "ingest_webhook",
+            JobKind::Notify => "notify",
+            JobKind::Callback => "callback",
         }
     }
 
@@ -28,6 +42,13 @@ impl JobKind {
     pub fn max_attempts(self) -> i32 {
         match self {
             JobKind::Dispatch => 12,
+            // Only database trouble makes ingestion fail; with the default backoff (5 s
+            // doubling, capped at 1 h, full jitter) 15 attempts span up to about 5 hours.
+            JobKind::IngestWebhook => 15,
+            // Provisional: the notification and callback handlers tune their own budgets
+            // (callbacks retry for about 3 days, DESIGN.md).
+            JobKind::Notify => 10,
+            JobKind::Callback => 100,
         }
     }
 }
