@@ -3,7 +3,9 @@
 
 pub mod agencies;
 mod conn;
+pub mod courier_events;
 pub mod deliveries;
+pub mod inbox;
 pub mod jobs;
 pub mod migrations;
 pub mod routing;

@@ -151,6 +151,7 @@ diesel::table! {
         occurred_at -> Timestamp,
         recorded_at -> Timestamp,
         inbox_id -> Nullable<Text>,
+        outcome -> Nullable<Text>,
     }
 }
 
@@ -164,6 +165,7 @@ diesel::table! {
         status -> Text,
         processed_at -> Nullable<Timestamp>,
         error -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 
