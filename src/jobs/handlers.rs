@@ -2,10 +2,11 @@
 //! here with one line; until then its jobs wait, pending.
 
 use super::Registry;
+use super::ingest::IngestWebhookHandler;
 use crate::app::AppState;
 
 /// The registry `serve` and `civicpost worker` run with.
 pub fn registry() -> Registry<AppState> {
-    // e.g. `Registry::new().with(super::dispatch::DispatchHandler)`
-    Registry::new()
+    // e.g. `.with(super::dispatch::DispatchHandler)`
+    Registry::new().with(IngestWebhookHandler)
 }

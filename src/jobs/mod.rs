@@ -10,6 +10,7 @@
 
 pub mod backoff;
 pub mod handlers;
+pub mod ingest;
 mod worker;
 
 use std::collections::HashMap;
