@@ -9,6 +9,7 @@ pub mod problem;
 pub mod routing;
 pub mod units;
 pub mod views;
+pub mod webhooks;
 
 use std::time::Instant;
 
@@ -37,6 +38,7 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(admin::rules_scope())
         .service(admin::agencies_scope())
         .service(agency::scope())
+        .service(webhooks::scope())
         .service(docs::swagger_ui())
         .service(docs::docs_redirect)
         .default_service(web::to(problem::not_found));
