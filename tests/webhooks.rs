@@ -463,3 +463,15 @@ async fn the_database_refuses_a_second_applied_copy_of_an_event() {
         "{second:?}"
     );
 }
+
+#[tokio::test]
+async fn both_routes_are_in_the_openapi_document() {
+    let app = TestApp::spawn().await;
+    let (status, doc) = app.get_json("/openapi.json").await;
+    assert_eq!(status, 200);
+    for courier in ["viettelpost", "vnpost"] {
+        let route = &doc["paths"][format!("/v1/webhooks/{courier}")]["post"];
+        assert_eq!(route["tags"][0], "webhooks", "{courier}");
+        assert!(route["responses"]["401"].is_object(), "{courier}");
+    }
+}
