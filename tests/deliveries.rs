@@ -416,6 +416,7 @@ async fn cancel_before_pickup_only() {
         .query(move |c| {
             Ok(outbox_jobs::table
                 .filter(outbox_jobs::delivery_id.eq(job_id))
+                .filter(outbox_jobs::kind.eq("dispatch"))
                 .select(outbox_jobs::status)
                 .first(c)?)
         })

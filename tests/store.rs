@@ -19,6 +19,28 @@ fn units() -> UnitsData {
     UnitsData::load(&FixtureSource::Embedded).expect("embedded fixtures")
 }
 
+/// Versions of the migration folders (`2026-11-22-000001_initial` → `20261122000001`); both
+/// backends carry the same ones.
+fn migration_versions() -> Vec<String> {
+    let versions = |backend: &str| {
+        let mut found: Vec<String> = std::fs::read_dir(format!("migrations/{backend}"))
+            .expect("migrations folder")
+            .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+            .filter_map(|name| Some(name.split_once('_')?.0.replace('-', "")))
+            .collect();
+        found.sort();
+        found
+    };
+    let postgres = versions("postgres");
+    assert_eq!(
+        postgres,
+        versions("sqlite"),
+        "same versions on both backends"
+    );
+    assert!(!postgres.is_empty());
+    postgres
+}
+
 #[test]
 fn migrations_apply_from_empty_and_rerun_as_no_op() {
     let db = TestDb::new();
@@ -26,24 +48,7 @@ fn migrations_apply_from_empty_and_rerun_as_no_op() {
     let first = pool
         .run_blocking(store::migrations::run_pending)
         .expect("migrate");
-    let folders = |backend: &str| {
-        let mut names: Vec<String> = std::fs::read_dir(format!("migrations/{backend}"))
-            .expect("migrations folder")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    };
-    assert_eq!(
-        folders("postgres"),
-        folders("sqlite"),
-        "every migration exists for both backends"
-    );
-    assert_eq!(
-        first.len(),
-        folders("sqlite").len(),
-        "all applied: {first:?}"
-    );
+    assert_eq!(first, migration_versions(), "every migration, in order");
     let again = pool
         .run_blocking(store::migrations::run_pending)
         .expect("re-run");

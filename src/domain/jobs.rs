@@ -9,16 +9,31 @@ use serde::{Deserialize, Serialize};
 pub enum JobKind {
     /// Create the shipment at the chosen courier.
     Dispatch,
+    /// Turn one stored courier webhook (`webhook_inbox` row) into delivery events.
+    IngestWebhook,
+    /// Tell the citizen about a new state (SMS, email).
+    Notify,
+    /// Send the agency a signed status callback.
+    Callback,
     /// Cancel a courier order whose delivery was cancelled.
     CourierCancel,
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 2] = [JobKind::Dispatch, JobKind::CourierCancel];
+    pub const ALL: [JobKind; 5] = [
+        JobKind::Dispatch,
+        JobKind::IngestWebhook,
+        JobKind::Notify,
+        JobKind::Callback,
+        JobKind::CourierCancel,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobKind::Dispatch => "dispatch",
+            JobKind::IngestWebhook => "ingest_webhook",
+            JobKind::Notify => "notify",
+            JobKind::Callback => "callback",
             JobKind::CourierCancel => "courier_cancel",
         }
     }
@@ -31,6 +46,13 @@ impl JobKind {
     pub fn max_attempts(self) -> i32 {
         match self {
             JobKind::Dispatch | JobKind::CourierCancel => 12,
+            // Only database trouble makes ingestion fail; with the default backoff (5 s
+            // doubling, capped at 1 h, full jitter) 15 attempts span up to about 5 hours.
+            JobKind::IngestWebhook => 15,
+            // Provisional: the notification and callback handlers tune their own budgets
+            // (callbacks retry for about 3 days, DESIGN.md).
+            JobKind::Notify => 10,
+            JobKind::Callback => 100,
         }
     }
 }

@@ -11,4 +11,5 @@ pub mod phone;
 pub mod redact;
 pub mod state;
 pub mod tracking;
+pub mod transitions;
 pub mod validation;

@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{admin, agency, health, problem, routing, units};
+use super::{admin, agency, health, problem, routing, units, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -43,6 +43,8 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         admin::deliveries::list_deliveries,
         admin::deliveries::get_delivery,
         admin::deliveries::retry_delivery,
+        webhooks::viettelpost,
+        webhooks::vnpost,
     ),
     modifiers(&BearerAuth),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -52,6 +54,7 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         (name = "units", description = "Official administrative units (after 1 July 2025) and the old-to-new ward table"),
         (name = "routing", description = "Which courier, service and promised time a delivery gets, and why"),
         (name = "admin", description = "Operator API: routing rules, agencies and the delivery failure queue (operator keys only)"),
+        (name = "webhooks", description = "Couriers' status updates in their native formats, authenticated by the courier's own credential (no API key)"),
     )
 )]
 pub struct ApiDoc;

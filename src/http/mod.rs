@@ -10,6 +10,7 @@ pub mod routing;
 pub mod span;
 pub mod units;
 pub mod views;
+pub mod webhooks;
 
 use std::time::Instant;
 
@@ -39,6 +40,7 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(admin::agencies_scope())
         .service(admin::deliveries_scope())
         .service(agency::scope())
+        .service(webhooks::scope())
         .service(docs::swagger_ui())
         .service(docs::docs_redirect)
         .default_service(web::to(problem::not_found));

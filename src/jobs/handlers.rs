@@ -2,6 +2,7 @@
 //! here with one line; until then its jobs wait, pending.
 
 use super::Registry;
+use super::ingest::IngestWebhookHandler;
 use crate::app::AppState;
 
 /// The registry `serve` and `civicpost worker` run with.
@@ -9,4 +10,5 @@ pub fn registry() -> Registry<AppState> {
     Registry::new()
         .with(super::dispatch::DispatchHandler)
         .with(super::courier_cancel::CourierCancelHandler)
+        .with(IngestWebhookHandler)
 }

@@ -12,6 +12,7 @@ pub mod backoff;
 pub mod courier_cancel;
 pub mod dispatch;
 pub mod handlers;
+pub mod ingest;
 mod worker;
 
 use std::collections::HashMap;

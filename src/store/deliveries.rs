@@ -359,9 +359,10 @@ pub fn cancel(
         if changed == 0 {
             return Err(CancelError::TooLate(row.state));
         }
+        let event_id = new_id();
         diesel::insert_into(delivery_events::table)
             .values(&EventRow {
-                id: new_id(),
+                id: event_id.clone(),
                 delivery_id: id.to_owned(),
                 state: cancelled.into(),
                 reason: reason.map(str::to_owned),
@@ -376,6 +377,7 @@ pub fn cancel(
                 inbox_id: None,
             })
             .execute(conn)?;
+        super::followups::state_changed(conn, id, &event_id, DeliveryState::Cancelled, now)?;
         diesel::update(
             outbox_jobs::table
                 .filter(outbox_jobs::delivery_id.eq(id))

@@ -175,6 +175,10 @@ pub fn record_created(
         diesel::insert_into(delivery_events::table)
             .values(&event)
             .execute(conn)?;
+        if outcome == Recorded::Dispatched {
+            let state = DeliveryState::AwaitingPickup;
+            super::followups::state_changed(conn, id, &event.id, state, now)?;
+        }
         Ok(outcome)
     })
 }
@@ -239,9 +243,12 @@ pub fn record_failed(conn: &mut DbConnection, id: &str, reasons: &str) -> Result
             ))
             .execute(conn)?;
         if changed == 1 {
+            let event = operator_event(id, failed, Some(reasons), "dispatch", now);
             diesel::insert_into(delivery_events::table)
-                .values(&operator_event(id, failed, Some(reasons), "dispatch", now))
+                .values(&event)
                 .execute(conn)?;
+            let state = DeliveryState::DispatchFailed;
+            super::followups::state_changed(conn, id, &event.id, state, now)?;
         }
         Ok(changed == 1)
     })

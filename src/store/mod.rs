@@ -3,9 +3,12 @@
 
 pub mod agencies;
 mod conn;
+pub mod courier_events;
 pub mod courier_units;
 pub mod deliveries;
 pub mod dispatch;
+pub mod followups;
+pub mod inbox;
 pub mod jobs;
 pub mod migrations;
 pub mod routing;

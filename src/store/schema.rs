@@ -154,6 +154,7 @@ diesel::table! {
         occurred_at -> Timestamp,
         recorded_at -> Timestamp,
         inbox_id -> Nullable<Text>,
+        outcome -> Nullable<Text>,
     }
 }
 
@@ -167,6 +168,7 @@ diesel::table! {
         status -> Text,
         processed_at -> Nullable<Timestamp>,
         error -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 

@@ -213,16 +213,23 @@ impl CourierAdapter for ViettelPostAdapter {
         body: &[u8],
     ) -> Result<(), WebhookError> {
         // The body TOKEN is the configured secret; the Authorization header may be VTP's
-        // own JWT (couriers.md §1.4), so it is not checked.
-        let parsed: WebhookBody =
+        // own JWT (couriers.md §1.4), so it is not checked. Only TOKEN is read here, so the
+        // credential is judged before the rest of the body: a forged body is refused as
+        // such whatever its DATA holds.
+        let parsed: serde_json::Value =
             serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+        // Absent, or not a string (or the body not an object): no credential.
+        let token = parsed
+            .get("TOKEN")
+            .and_then(serde_json::Value::as_str)
+            .unwrap_or_default();
         let expected = self
             .client
             .config()
             .webhook_token
             .expose_secret()
             .as_bytes();
-        if expected.is_empty() || !bool::from(parsed.token.as_bytes().ct_eq(expected)) {
+        if expected.is_empty() || !bool::from(token.as_bytes().ct_eq(expected)) {
             return Err(WebhookError::Unauthenticated);
         }
         Ok(())

@@ -184,11 +184,9 @@ pub struct WebhookData {
 }
 
 impl WebhookData {
+    /// The correct spelling first; a blank one falls back on the other.
     pub fn location(&self) -> Option<&str> {
-        self.location_currently
-            .as_deref()
-            .or(self.localion_currently.as_deref())
-            .filter(|s| !s.trim().is_empty())
+        given(&self.location_currently).or_else(|| given(&self.localion_currently))
     }
 
     pub fn reason_code(&self) -> Option<i64> {
@@ -198,6 +196,10 @@ impl WebhookData {
             _ => None,
         }
     }
+}
+
+fn given(text: &Option<String>) -> Option<&str> {
+    text.as_deref().filter(|s| !s.trim().is_empty())
 }
 
 /// What one ORDER_STATUS means for us.

@@ -120,6 +120,24 @@ fn webhook_accepts_both_spellings_and_open_data() {
     let body: WebhookBody = serde_json::from_str(old).unwrap();
     assert_eq!(body.data.location(), Some("old"));
     assert_eq!(body.data.reason_code(), Some(36));
+    let new_only = r#"{"DATA":{"ORDER_NUMBER":"1","ORDER_STATUSDATE":"10/11/2025 11:07:16",
+        "ORDER_STATUS":500,"LOCATION_CURRENTLY":"new"},"TOKEN":"t"}"#;
+    let body: WebhookBody = serde_json::from_str(new_only).unwrap();
+    assert_eq!(body.data.location(), Some("new"));
+    let blank_new = r#"{"DATA":{"ORDER_NUMBER":"1","ORDER_STATUSDATE":"10/11/2025 11:07:16",
+        "ORDER_STATUS":500,"LOCATION_CURRENTLY":" ","LOCALION_CURRENTLY":"old"},"TOKEN":"t"}"#;
+    let body: WebhookBody = serde_json::from_str(blank_new).unwrap();
+    assert_eq!(body.data.location(), Some("old"));
+}
+
+#[test]
+fn status_dates_may_drop_leading_zeros() {
+    // VTP-ETOP documents the format as "dd/MM/yyyy H:m:s".
+    assert_eq!(
+        parse_status_date("1/2/2026 7:5:3"),
+        parse_status_date("01/02/2026 07:05:03")
+    );
+    assert!(parse_status_date("1/2/2026 7:5:3").is_some());
 }
 
 #[test]

@@ -96,6 +96,11 @@ impl Order {
             map.insert("status".into(), json!(status));
             map.insert("totalFee".into(), json!(self.total_fee));
             map.insert("codAmount".into(), json!(cod_amount(&self.request)));
+            // The record's own update time (local, like sendDate): when its latest status
+            // was set. A re-sent record keeps it while sendDate moves on.
+            if let Some((_, at)) = self.history.last() {
+                map.insert("updatedDate".into(), json!(format_local(*at)));
+            }
         }
         record
     }

@@ -53,29 +53,32 @@ pub fn read(body: &[u8]) -> Result<Body, WebhookError> {
     }
 }
 
-/// Signature check over the documented text; a body that cannot be read is `Malformed`, a
-/// signature that does not match is `Unauthenticated`.
+/// Signature check over the documented text. A body that is not JSON is `Malformed`; a JSON
+/// body without the parts a signature needs, or whose signature does not match, is
+/// `Unauthenticated`: the credential is judged before the rest of the body is read.
 pub fn verify(key: &RsaPublicKey, body: &[u8]) -> Result<(), WebhookError> {
-    let (signed_text, signature_b64) = match read(body)? {
-        Body::Current(b) => {
-            let first = b
-                .data
-                .first()
-                .ok_or_else(|| WebhookError::Malformed("empty data".into()))?;
-            let item_code = text(first, &["itemCode"]).unwrap_or_default();
-            let status = text(first, &["status", "statusCode"]).unwrap_or_default();
-            (
-                signature::current_signed_text(&b.send_date, &item_code, &status),
-                b.signature,
-            )
-        }
-        Body::Legacy(b) => (format!("{}{}", b.data, b.send_date), b.sign_data),
-    };
-    if signature::verify(key, &signed_text, &signature_b64) {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let (signed_text, signature_b64) = signed_parts(&value).ok_or(WebhookError::Unauthenticated)?;
+    if signature::verify(key, &signed_text, signature_b64) {
         Ok(())
     } else {
         Err(WebhookError::Unauthenticated)
     }
+}
+
+/// The signed text and the signature, when the body has what they are made of.
+fn signed_parts(value: &Value) -> Option<(String, &str)> {
+    let field = |name: &str| value.get(name).and_then(Value::as_str);
+    if value.get("Data").is_some() {
+        let text = format!("{}{}", field("Data")?, field("SendDate")?);
+        return Some((text, field("SignData")?));
+    }
+    let first = value.get("data")?.as_array()?.first()?;
+    let item_code = text(first, &["itemCode"]).unwrap_or_default();
+    let status = text(first, &["status", "statusCode"]).unwrap_or_default();
+    let text = signature::current_signed_text(field("sendDate")?, &item_code, &status);
+    Some((text, field("signature")?))
 }
 
 pub fn parse(body: &[u8]) -> Result<Vec<CourierEvent>, WebhookError> {
