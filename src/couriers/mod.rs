@@ -5,6 +5,7 @@
 pub mod breaker;
 pub mod registry;
 pub mod sandbox;
+mod sim_official;
 pub mod viettelpost;
 pub mod vnpost;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
 
@@ -169,6 +170,18 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Value, CourierError> {
+        self.call_as(method, path, query, body).await
+    }
+
+    /// As [`Client::call`], the answer read straight into `T` (for long lists, which as a
+    /// `Value` tree would take several times the memory).
+    pub async fn call_as<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, CourierError> {
         let url = self.url(path, query)?;
         let token = self.current_token().await?;
         match self.attempt(&method, &url, body, &token).await {
@@ -187,13 +200,13 @@ impl Client {
         }
     }
 
-    async fn attempt(
+    async fn attempt<T: DeserializeOwned>(
         &self,
         method: &Method,
         url: &Url,
         body: Option<&Value>,
         token: &str,
-    ) -> Result<Value, Failure> {
+    ) -> Result<T, Failure> {
         let mut request = self
             .http
             .request(method.clone(), url.clone())
