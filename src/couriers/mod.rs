@@ -6,6 +6,7 @@ pub mod breaker;
 pub mod registry;
 pub mod sandbox;
 mod sim_official;
+pub mod sync_units;
 pub mod viettelpost;
 pub mod vnpost;
 
