@@ -1,6 +1,8 @@
-//! The command line: `civicpost serve | worker | migrate | config | units | agency | operator`.
+//! The command line: `civicpost serve | worker | migrate | config | units | agency | operator |
+//! routing | couriers`.
 
 mod agency;
+mod couriers;
 mod routing;
 mod serve;
 mod units;
@@ -61,6 +63,11 @@ enum Command {
         #[command(subcommand)]
         command: routing::RoutingCommand,
     },
+    /// Courier chores: address-id mapping.
+    Couriers {
+        #[command(subcommand)]
+        command: couriers::CouriersCommand,
+    },
 }
 
 /// Parses the arguments and runs the command; errors go to standard error.
@@ -82,6 +89,7 @@ pub fn run() -> ExitCode {
         Command::Agency { command } => agency::run_agency(settings, command),
         Command::Operator { command } => agency::run_operator(settings, command),
         Command::Routing { command } => routing::run(settings, command),
+        Command::Couriers { command } => couriers::run(settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
