@@ -128,7 +128,7 @@ async fn prepare_with(
 /// Parsing the fixtures and loading them into the database churns through tens of megabytes
 /// that are freed at once but that glibc keeps in its per-thread arenas; giving them back
 /// keeps an idle node small (the target: under 40 MB with every unit loaded).
-fn release_startup_memory() {
+pub(crate) fn release_startup_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only returns free heap pages to the kernel; it touches no live
     // allocation and is safe to call from any thread at any time.

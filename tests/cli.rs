@@ -230,6 +230,52 @@ fn agency_keys_print_alone_on_the_last_line() {
 }
 
 #[test]
+fn couriers_sync_units_prints_every_unmatched_name() {
+    let db = TestDb::new();
+    // Sandbox mode: the command serves the simulators itself for as long as it runs.
+    let out = civicpost(Some(&db), &["couriers", "sync-units", "viettelpost"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("viettelpost: 3321 units listed, 3319 official wards matched and stored"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PHƯỜNG PHÚC XÁ (province 1 Hà Nội): no ward of that name in province 01"),
+        "{text}"
+    );
+    assert!(
+        text.contains("XÃ ĐẮK HÀ (province 39 Quảng Ngãi)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("20333 Đặc khu Hoàng Sa (Thành phố Đà Nẵng)")
+            && text.contains("23500 Xã Đăk Hà (Tỉnh Quảng Ngãi)"),
+        "{text}"
+    );
+
+    // A courier that cannot be reached: a failure, named, and nothing stored.
+    let out = civicpost(
+        Some(&db),
+        &["couriers", "sync-units", "viettelpost"],
+        &[(
+            "CIVICPOST__COURIERS__VIETTELPOST__BASE_URL",
+            "http://127.0.0.1:9",
+        )],
+    );
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("viettelpost address list"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = civicpost(Some(&db), &["couriers", "sync-units", "ghn"], &[]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("vnpost"), "{}", stderr(&out));
+}
+
+#[test]
 fn serve_prints_a_demo_key_and_stops_gracefully_on_sigterm() {
     use std::io::{BufRead, BufReader};
     use std::time::{Duration, Instant};

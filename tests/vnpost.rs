@@ -119,7 +119,7 @@ fn order(reference: &str) -> OrderRequest {
     OrderRequest {
         reference: reference.into(),
         service_code: "ETN011".into(),
-        sender: party("10", "11001"),
+        sender: party("10", "10104"),
         receiver: party("70", "70101"),
         weight_grams: 1200,
         declared_value_vnd: 0,
@@ -137,7 +137,7 @@ async fn authenticates_and_renews_after_forced_expiry() {
     adapter.authenticate().await.unwrap();
     h.control("faults", json!({"expireTokens": true})).await;
     // The stale token is refused once, renewed, and the call retried.
-    assert_eq!(adapter.address_units().await.unwrap().len(), 11);
+    assert_eq!(adapter.address_units().await.unwrap().len(), 3_321);
 
     let mut wrong = h.config();
     wrong.password = "nope".to_string().into();
@@ -211,7 +211,7 @@ async fn quotes_every_service() {
     let quotes = h
         .adapter()
         .quote(&QuoteRequest {
-            sender: party("10", "11001"),
+            sender: party("10", "10104"),
             receiver: party("94", "94201"),
             weight_grams: 1200,
             declared_value_vnd: 0,
@@ -502,5 +502,15 @@ async fn lists_address_units_with_vnpost_ids() {
     assert_eq!(ba_dinh.province_id, "10");
     assert_eq!(ba_dinh.province_name, "Thành phố Hà Nội");
     assert_eq!(ba_dinh.ward_id, "10101");
+    let hoan_kiem = units.iter().find(|u| u.ward_id == "10104").unwrap();
+    assert_eq!(hoan_kiem.ward_name, "Phường Hoàn Kiếm");
     assert!(units.iter().all(|u| u.district_id.is_none()));
+    // The whole official map, one commune missing and one extra, as a real list has them.
+    assert_eq!(units.len(), 3_321);
+    let hcmc: Vec<&str> = units
+        .iter()
+        .filter(|u| u.province_id == "70")
+        .map(|u| u.ward_name.as_str())
+        .collect();
+    assert!(hcmc.contains(&"Phường Bến Nghé"));
 }

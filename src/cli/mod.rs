@@ -1,7 +1,8 @@
 //! The command line: `civicpost serve | worker | migrate | config | units | agency | operator
-//! | routing | deliveries`.
+//! | routing | couriers | deliveries | sim`.
 
 mod agency;
+mod couriers;
 mod deliveries;
 mod routing;
 mod serve;
@@ -71,6 +72,11 @@ enum Command {
         #[command(subcommand)]
         command: deliveries::DeliveriesCommand,
     },
+    /// Courier chores: address-id mapping.
+    Couriers {
+        #[command(subcommand)]
+        command: couriers::CouriersCommand,
+    },
 }
 
 /// Parses the arguments and runs the command; errors go to standard error.
@@ -94,6 +100,7 @@ pub fn run() -> ExitCode {
         Command::Routing { command } => routing::run(settings, command),
         Command::Deliveries { command } => deliveries::run(settings, command),
         Command::Sim(args) => sim::run(settings, args),
+        Command::Couriers { command } => couriers::run(settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -37,6 +37,9 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> CliResult {
         };
         print_banner(app.state(), app.addr(), demo_key.as_deref());
         tracing::info!(addr = %app.addr(), "listening");
+        if app.state().settings.app.sandbox {
+            spawn_first_unit_sync(app.state().clone());
+        }
         let worker = app
             .state()
             .settings
@@ -51,6 +54,19 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> CliResult {
         tracing::info!("stopped");
         Ok(())
     })
+}
+
+/// In sandbox mode, the couriers' address ids on a first run, so the demo can dispatch. The
+/// simulators answer over HTTP from this very server, whose requests wait in the listen
+/// backlog until it runs, so this must not be awaited before it does.
+fn spawn_first_unit_sync(state: AppState) {
+    tokio::spawn(async move {
+        let synced = crate::couriers::sync_units::sync_if_empty(&state).await;
+        if !synced.is_empty() {
+            // Two address lists were parsed and matched: give the churn back.
+            crate::app::release_startup_memory();
+        }
+    });
 }
 
 /// In sandbox mode, a demo agency so the first run has something to try. Its key can only be

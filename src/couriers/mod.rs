@@ -7,6 +7,8 @@ pub mod exchange;
 pub mod order;
 pub mod registry;
 pub mod sandbox;
+mod sim_official;
+pub mod sync_units;
 pub mod viettelpost;
 pub mod vnpost;
 

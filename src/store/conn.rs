@@ -180,6 +180,7 @@ impl r2d2::ManageConnection for Manager {
 #[derive(Clone)]
 pub struct Db {
     pool: r2d2::Pool<Manager>,
+    url: DatabaseUrl,
     backend: Backend,
     target: String,
 }
@@ -201,6 +202,7 @@ impl Db {
             .build_unchecked(Manager { url: url.clone() });
         Ok(Self {
             pool,
+            url: url.clone(),
             backend: url.backend(),
             target: url.redacted(),
         })
@@ -225,6 +227,24 @@ impl Db {
         let pool = self.pool.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = pool.get().map_err(StoreError::from)?;
+            work(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// As [`Db::run`], on a connection of its own, closed afterwards. For rare bulk writes:
+    /// whatever they leave in a connection (SQLite's page cache, prepared statements) goes
+    /// with it instead of staying in the pool for good.
+    pub async fn run_detached<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+    {
+        let url = self.url.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = url.establish()?;
             work(&mut conn)
         })
         .await

@@ -1,6 +1,32 @@
 //! The database: one runtime connection type over PostgreSQL and SQLite, a pool, and the
 //! queries each part of the service needs (one file per area).
 
+/// Rows per multi-row INSERT: well under PostgreSQL's 65,535 bind parameters.
+pub(crate) const INSERT_CHUNK: usize = 500;
+
+/// Runs `$insert` (an insert statement built from `$rows`) with the backend's own
+/// connection: PostgreSQL takes a whole chunk per statement; diesel's MultiConnection cannot
+/// build a multi-row insert, and its SQLite backend has no multi-row upsert, so there each
+/// row is its own statement (cheap inside one transaction). Defined before the modules below,
+/// which see it by textual scope.
+macro_rules! insert_rows {
+    ($conn:expr, $rows:expr, |$values:ident| $insert:expr) => {
+        for chunk in $rows.chunks($crate::store::INSERT_CHUNK) {
+            match $conn {
+                $crate::store::DbConnection::Postgresql(c) => {
+                    let $values = chunk;
+                    $insert.execute(c)?;
+                }
+                $crate::store::DbConnection::Sqlite(c) => {
+                    for $values in chunk {
+                        $insert.execute(c)?;
+                    }
+                }
+            }
+        }
+    };
+}
+
 pub mod agencies;
 mod conn;
 pub mod courier_events;

@@ -10,8 +10,6 @@ use crate::domain::ids::now_utc;
 use crate::units::UnitsData;
 
 const FIXTURE_NAME: &str = "admin-units";
-/// Rows per multi-row INSERT: well under PostgreSQL's 65,535 bind parameters.
-const CHUNK: usize = 500;
 
 #[derive(Insertable)]
 #[diesel(table_name = provinces)]
@@ -58,27 +56,6 @@ pub enum LoadOutcome {
         wards: usize,
         legacy_links: usize,
     },
-}
-
-/// Runs `$insert` (an insert statement built from `$rows`) with the backend's own
-/// connection: PostgreSQL takes a whole chunk per statement; diesel's SQLite backend has no
-/// multi-row upsert, so there each row is its own statement (cheap inside one transaction).
-macro_rules! insert_rows {
-    ($conn:expr, $rows:expr, |$values:ident| $insert:expr) => {
-        for chunk in $rows.chunks(CHUNK) {
-            match $conn {
-                DbConnection::Postgresql(c) => {
-                    let $values = chunk;
-                    $insert.execute(c)?;
-                }
-                DbConnection::Sqlite(c) => {
-                    for $values in chunk {
-                        $insert.execute(c)?;
-                    }
-                }
-            }
-        }
-    };
 }
 
 pub fn load(conn: &mut DbConnection, data: &UnitsData) -> Result<LoadOutcome, StoreError> {

@@ -111,22 +111,39 @@ impl UnitsData {
             fingerprint: fingerprint(&texts),
         })
     }
+
+    /// Only the provinces and wards, later changes applied: what a list of names needs
+    /// (the courier simulators), without the old→new links and polygons that make up most
+    /// of a full load's memory.
+    pub fn load_lists(source: &FixtureSource) -> Result<(Vec<Province>, Vec<Ward>), FixtureError> {
+        let text = |index: usize| read_text(source, index);
+        let mut provinces = fixtures_csv::parse_provinces(&text(0)?)?;
+        let mut wards = fixtures_csv::parse_units(&text(1)?, &provinces)?;
+        fixtures_csv::apply_later_changes(&text(2)?, &mut provinces, &mut wards)?;
+        Ok((provinces, wards))
+    }
 }
 
 fn read_texts(source: &FixtureSource) -> Result<[Cow<'static, str>; 5], FixtureError> {
+    let mut out: [Cow<'static, str>; 5] = Default::default();
+    for (index, slot) in out.iter_mut().enumerate() {
+        *slot = read_text(source, index)?;
+    }
+    Ok(out)
+}
+
+/// File `FILES[index]` of the source.
+fn read_text(source: &FixtureSource, index: usize) -> Result<Cow<'static, str>, FixtureError> {
     match source {
-        FixtureSource::Embedded => Ok(EMBEDDED.map(Cow::Borrowed)),
+        FixtureSource::Embedded => Ok(Cow::Borrowed(EMBEDDED[index])),
         FixtureSource::Dir(dir) => {
-            let mut out: [Cow<'static, str>; 5] = Default::default();
-            for (slot, name) in out.iter_mut().zip(FILES) {
-                let path = dir.join(name);
-                let text = std::fs::read_to_string(&path).map_err(|source| FixtureError::Io {
+            let path = dir.join(FILES[index]);
+            std::fs::read_to_string(&path)
+                .map(Cow::Owned)
+                .map_err(|source| FixtureError::Io {
                     file: path.display().to_string(),
                     source,
-                })?;
-                *slot = Cow::Owned(text);
-            }
-            Ok(out)
+                })
         }
     }
 }
@@ -162,6 +179,17 @@ mod tests {
         assert_eq!(a.wards.len(), 3321);
         assert_eq!(a.legacy_links.len(), 10_583);
         assert_eq!(a.polygons.len(), 580);
+    }
+
+    #[test]
+    fn lists_alone_match_the_full_load() {
+        let full = UnitsData::load(&FixtureSource::Embedded).unwrap();
+        let (provinces, wards) = UnitsData::load_lists(&FixtureSource::Embedded).unwrap();
+        assert_eq!(provinces.len(), full.provinces.len());
+        assert_eq!(wards.len(), full.wards.len());
+        let renamed = wards.iter().find(|w| w.code == "25270").unwrap();
+        assert_eq!(renamed.name, "Phường Lộc Ninh");
+        assert_eq!(renamed.name_2025.as_deref(), Some("Xã Lộc Ninh"));
     }
 
     #[test]

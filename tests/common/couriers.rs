@@ -27,42 +27,11 @@ pub fn dispatch_settings() -> Value {
 }
 
 impl TestApp {
-    /// Maps the official wards to both simulators' address ids.
-    // TEMPORARY until the sync-units branch lands: exact, country-unique names only.
+    /// Maps the official wards to both simulators' address ids (`couriers sync-units`).
     pub async fn map_courier_units(&self) {
-        use civicpost::store::schema::courier_unit_mappings as m;
-        for courier in self.state.couriers.enabled() {
-            let adapter = self.state.couriers.adapter(courier).expect("adapter");
-            let units = adapter.address_units().await.expect("address units");
-            let wards = self.state.units.wards();
-            let rows: Vec<_> = units
-                .into_iter()
-                .filter_map(|u| {
-                    let mut same = wards.iter().filter(|w| w.name == u.ward_name);
-                    let ward = same.next()?;
-                    same.next().is_none().then(|| (ward.code.clone(), u))
-                })
-                .collect();
-            self.state
-                .db
-                .run_blocking(move |c| {
-                    for (code, u) in rows {
-                        diesel::insert_into(m::table)
-                            .values((
-                                m::courier.eq(courier.as_str()),
-                                m::ward_code.eq(code),
-                                m::courier_province_id.eq(u.province_id),
-                                m::courier_district_id.eq(u.district_id),
-                                m::courier_ward_id.eq(u.ward_id),
-                                m::courier_ward_name.eq(u.ward_name),
-                                m::matched_at.eq(chrono::Utc::now().naive_utc()),
-                            ))
-                            .execute(c)
-                            .map_err(civicpost::store::StoreError::from)?;
-                    }
-                    Ok::<_, civicpost::store::StoreError>(())
-                })
-                .expect("mappings");
+        for (courier, outcome) in civicpost::couriers::sync_units::sync_if_empty(&self.state).await
+        {
+            outcome.unwrap_or_else(|e| panic!("{} units: {e}", courier.as_str()));
         }
     }
 

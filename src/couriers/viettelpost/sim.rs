@@ -346,7 +346,7 @@ async fn ownerconnect(
 fn check_place(province: i64, ward: i64, side: &str) -> Result<(), String> {
     match sim_units::province_of_ward(ward) {
         None => Err(format!("Invalid [{side}_WARD]")),
-        Some(p) if p.id != province => Err(format!(
+        Some(p) if p != province => Err(format!(
             "Invalid [{side}_WARD, {side}_DISTRICT, {side}_PROVINCE]"
         )),
         Some(_) => Ok(()),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::{Mutex, RwLock};
 
@@ -185,6 +186,18 @@ impl Client {
         query: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Result<Value, CourierError> {
+        self.call_as(method, path, query, body).await
+    }
+
+    /// As [`Client::call`], the answer read straight into `T` (for long lists, which as a
+    /// `Value` tree would take several times the memory).
+    pub async fn call_as<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> Result<T, CourierError> {
         let url = self.url(path, query)?;
         let token = self.current_token().await?;
         match self.attempt(&method, path, &url, body, &token).await {
@@ -203,14 +216,14 @@ impl Client {
         }
     }
 
-    async fn attempt(
+    async fn attempt<T: DeserializeOwned>(
         &self,
         method: &Method,
         operation: &str,
         url: &Url,
         body: Option<&Value>,
         token: &str,
-    ) -> Result<Value, Failure> {
+    ) -> Result<T, Failure> {
         let payload = body.map(Value::to_string);
         let mut request = self
             .http

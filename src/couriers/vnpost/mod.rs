@@ -8,6 +8,7 @@ pub mod client;
 pub mod signature;
 pub mod sim;
 mod sim_data;
+mod sim_units;
 pub mod transformers;
 pub mod webhook;
 
@@ -21,8 +22,8 @@ use serde_json::{Value, json};
 
 use self::client::Client;
 use self::transformers::{
-    AddonService, CancelRequest, amount, cancel_outcome, map_status, orders_from_lookup,
-    parse_charges, parse_time, reason_for, text, unwrap_record,
+    AddonService, CancelRequest, CommuneItem, ProvinceItem, amount, cancel_outcome, map_status,
+    orders_from_lookup, parse_charges, parse_time, reason_for, text, unwrap_record,
 };
 use crate::cache::Cache;
 use crate::couriers::{
@@ -310,36 +311,30 @@ impl CourierAdapter for VnpostAdapter {
     }
 
     async fn address_units(&self) -> Result<Vec<CourierUnit>, CourierError> {
-        let provinces = self
+        let provinces: Vec<ProvinceItem> = self
             .client
-            .call(Method::GET, "getNewProvinceAll", &[], None)
+            .call_as(Method::GET, "getNewProvinceAll", &[], None)
             .await?;
-        let communes = self
+        let communes: Vec<CommuneItem> = self
             .client
-            .call(Method::GET, "getNewCommuneAll", &[], None)
+            .call_as(Method::GET, "getNewCommuneAll", &[], None)
             .await?;
-        let (Some(provinces), Some(communes)) = (provinces.as_array(), communes.as_array()) else {
-            return Err(CourierError::Protocol(
-                "address lists are not arrays".into(),
-            ));
-        };
         let province_name = |code: &str| {
             provinces
                 .iter()
-                .find(|p| text(p, &["provinceCode"]).as_deref() == Some(code))
-                .and_then(|p| text(p, &["provinceName"]))
+                .find(|p| p.code.as_deref() == Some(code))
+                .and_then(|p| p.name.clone())
         };
         Ok(communes
-            .iter()
+            .into_iter()
             .filter_map(|c| {
-                // The new list puts the parent province under provinceCode or districtCode.
-                let province_id = text(c, &["provinceCode", "districtCode"])?;
+                let province_id = c.province_code.or(c.district_code)?;
                 Some(CourierUnit {
                     province_name: province_name(&province_id).unwrap_or_default(),
                     province_id,
                     district_id: None,
-                    ward_id: text(c, &["communeCode"])?,
-                    ward_name: text(c, &["communeName"])?,
+                    ward_id: c.code?,
+                    ward_name: c.name?,
                 })
             })
             .collect())

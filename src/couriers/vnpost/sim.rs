@@ -21,7 +21,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::{NaiveDateTime, Utc};
 use rsa::RsaPrivateKey;
 use rsa::pkcs8::{EncodePublicKey, LineEnding};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 // The control endpoints live beside the protocol; as a child module they reach its state.
@@ -31,9 +31,8 @@ mod control;
 pub use control::signed_body;
 
 use super::signature::{current_signed_text, sign};
-use super::sim_data::{
-    COMMUNES, PROVINCES, cod_amount, commune_known, fee, item_code, status_name,
-};
+use super::sim_data::{cod_amount, fee, item_code, status_name};
+use super::sim_units::{commune_known, lists};
 use super::transformers::{amount, format_local, text};
 
 #[derive(Debug, Clone)]
@@ -423,7 +422,8 @@ async fn provinces(sim: Sim, req: HttpRequest) -> HttpResponse {
     if let Some(r) = gate(&sim, &req, true).await {
         return r;
     }
-    let list: Vec<Value> = PROVINCES
+    let list: Vec<Value> = lists()
+        .provinces
         .iter()
         .map(|p| json!({"provinceCode": p.code, "provinceName": p.name}))
         .collect();
@@ -434,9 +434,22 @@ async fn communes(sim: Sim, req: HttpRequest) -> HttpResponse {
     if let Some(r) = gate(&sim, &req, true).await {
         return r;
     }
-    let list: Vec<Value> = COMMUNES
-        .iter()
-        .map(|c| json!({"communeCode": c.code, "communeName": c.name, "provinceCode": c.province_code}))
+    // Typed items, not `json!` values: a tree of 3,321 maps would take megabytes.
+    let list: Vec<CommuneItem> = lists()
+        .communes()
+        .map(|(commune_code, commune_name, province_code)| CommuneItem {
+            commune_code,
+            commune_name,
+            province_code,
+        })
         .collect();
     HttpResponse::Ok().json(list)
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CommuneItem<'a> {
+    commune_code: String,
+    commune_name: &'a str,
+    province_code: &'a str,
 }

@@ -1,67 +1,7 @@
-//! The simulator's fixed data: its address list and status names.
-//!
-//! VNPost uses its own postal-prefix ids, not GSO codes (couriers.md §2A), so the simulator
-//! does too: provinces `10` (Hà Nội), `70` (HCMC), `94` (Cần Thơ) and five-digit commune ids
-//! under them. Ward names are the official ones of `fixtures/admin-units/units.csv`, so the
-//! unit-mapping job can match them by name.
+//! The simulator's fixed data: status names, parcel numbers, tariff. The address lists are
+//! in `sim_units`.
 
 use serde_json::Value;
-
-pub struct SimProvince {
-    pub code: &'static str,
-    pub name: &'static str,
-}
-
-pub struct SimCommune {
-    pub code: &'static str,
-    pub name: &'static str,
-    pub province_code: &'static str,
-}
-
-pub const PROVINCES: [SimProvince; 3] = [
-    SimProvince {
-        code: "10",
-        name: "Thành phố Hà Nội",
-    },
-    SimProvince {
-        code: "70",
-        name: "Thành phố Hồ Chí Minh",
-    },
-    SimProvince {
-        code: "94",
-        name: "Thành phố Cần Thơ",
-    },
-];
-
-const fn commune(
-    code: &'static str,
-    name: &'static str,
-    province_code: &'static str,
-) -> SimCommune {
-    SimCommune {
-        code,
-        name,
-        province_code,
-    }
-}
-
-pub const COMMUNES: [SimCommune; 11] = [
-    commune("10101", "Phường Ba Đình", "10"),
-    commune("10102", "Phường Ngọc Hà", "10"),
-    commune("10103", "Phường Giảng Võ", "10"),
-    commune("11001", "Phường Hoàn Kiếm", "10"),
-    commune("70101", "Phường Tân Bình", "70"),
-    commune("70102", "Phường Vĩnh Hội", "70"),
-    commune("70103", "Phường Đông Hưng Thuận", "70"),
-    commune("73001", "Xã Bình Mỹ", "70"),
-    commune("94101", "Phường Phước Thới", "94"),
-    commune("94102", "Phường Long Phú 1", "94"),
-    commune("94201", "Xã Nhơn Ái", "94"),
-];
-
-pub fn commune_known(code: &str) -> bool {
-    COMMUNES.iter().any(|c| c.code == code)
-}
 
 /// Names of the current API's status codes (couriers.md §2A).
 pub fn status_name(code: i64) -> &'static str {
@@ -147,28 +87,5 @@ mod tests {
         // Remainder 1 gives 10, written 0; remainder 0 gives 11, written 5.
         assert!(item_code(0).ends_with("5VN"));
         assert_eq!(item_code(1).len(), 13);
-    }
-
-    #[test]
-    fn ward_names_are_official() {
-        let csv = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/fixtures/admin-units/units.csv"
-        ))
-        .unwrap();
-        for c in &COMMUNES {
-            let province = PROVINCES
-                .iter()
-                .find(|p| p.code == c.province_code)
-                .unwrap();
-            let row = format!("{},", province.name);
-            assert!(
-                csv.lines()
-                    .any(|l| l.contains(&row) && l.split(',').nth(3) == Some(c.name)),
-                "{} not in units.csv under {}",
-                c.name,
-                province.name
-            );
-        }
     }
 }

@@ -58,6 +58,38 @@ pub struct Charge {
     pub total_fee: i64,
 }
 
+/// A `getNewProvinceAll` item.
+#[derive(Debug, Deserialize)]
+pub struct ProvinceItem {
+    #[serde(rename = "provinceCode", default, deserialize_with = "text_or_number")]
+    pub code: Option<String>,
+    #[serde(rename = "provinceName", default)]
+    pub name: Option<String>,
+}
+
+/// A `getNewCommuneAll` item. The parent province sits under `provinceCode` or, in the
+/// post-merger list, sometimes `districtCode` (couriers.md §2A).
+#[derive(Debug, Deserialize)]
+pub struct CommuneItem {
+    #[serde(rename = "communeCode", default, deserialize_with = "text_or_number")]
+    pub code: Option<String>,
+    #[serde(rename = "communeName", default)]
+    pub name: Option<String>,
+    #[serde(rename = "provinceCode", default, deserialize_with = "text_or_number")]
+    pub province_code: Option<String>,
+    #[serde(rename = "districtCode", default, deserialize_with = "text_or_number")]
+    pub district_code: Option<String>,
+}
+
+/// Codes come as strings or numbers: both as text, anything else as absent.
+fn text_or_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<Value>::deserialize(d)? {
+        Some(Value::String(s)) => Some(s),
+        Some(Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
 /// First of several keys that holds a non-null value.
 pub fn field<'a>(record: &'a Value, keys: &[&str]) -> Option<&'a Value> {
     keys.iter()
