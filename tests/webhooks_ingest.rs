@@ -100,3 +100,25 @@ async fn the_database_refuses_a_second_applied_copy_of_an_event() {
         "{second:?}"
     );
 }
+
+#[tokio::test]
+async fn an_event_dated_in_the_future_does_not_block_later_ones() {
+    let app = TestApp::spawn().await;
+    let id = delivery(&app, VTP, Some("18000000111")).await;
+    // A mistyped year: taken as arriving now, not as the delivery's latest time for decades.
+    send(&app, &vtp_body("18000000111", 500, "12/11/2099 08:00:00")).await;
+    drain(&app).await;
+    let (state, _, last, _) = delivery_state(&app, &id).await;
+    assert_eq!(state, "out_for_delivery");
+    assert!(
+        last.is_some_and(|t| t < utc("2099-01-01 00:00:00")),
+        "{last:?}"
+    );
+    // A minute on: courier times are whole seconds, the stand-in arrival time is not.
+    let now =
+        chrono::Utc::now().naive_utc() + chrono::Duration::hours(7) + chrono::Duration::minutes(1);
+    let local = now.format("%d/%m/%Y %H:%M:%S").to_string();
+    send(&app, &vtp_body("18000000111", 501, &local)).await;
+    drain(&app).await;
+    assert_eq!(state_of(&app, &id).await, "delivered");
+}

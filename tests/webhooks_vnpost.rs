@@ -116,9 +116,9 @@ async fn the_simulator_pushes_a_parcel_to_delivered_and_repeats_itself() {
 async fn a_record_re_signed_with_a_new_send_date_applies_once() {
     let app = TestApp::spawn().await;
     let id = delivery(&app, VNP, Some("EL100000101VN")).await;
-    let record = vnp_record("EL100000101VN", 12, "2026-11-22T09:00:00");
-    let first = vnp_body(&app, vec![record.clone()], "2026-11-22 02:05:00");
-    let again = vnp_body(&app, vec![record], "2026-11-22 02:10:00");
+    let record = vnp_record("EL100000101VN", 12, "2025-11-22T09:00:00");
+    let first = vnp_body(&app, vec![record.clone()], "2025-11-22 02:05:00");
+    let again = vnp_body(&app, vec![record], "2025-11-22 02:10:00");
     assert_ne!(first, again);
     assert_eq!(send(&app, &first).await, 200);
     assert_eq!(send(&app, &again).await, 200);
@@ -132,7 +132,7 @@ async fn a_record_re_signed_with_a_new_send_date_applies_once() {
     assert_eq!(jobs(&app, &id, "notify").await, ["out_for_delivery"]);
     // The record's own time, not sendDate: 09:00 in Vietnam.
     let (_, _, last, _) = delivery_state(&app, &id).await;
-    assert_eq!(last, Some(utc("2026-11-22 02:00:00")));
+    assert_eq!(last, Some(utc("2025-11-22 02:00:00")));
 }
 
 #[tokio::test]
@@ -141,17 +141,17 @@ async fn batches_reordered_events_and_back_edges() {
     let id = delivery(&app, VNP, Some("EL100000102VN")).await;
     let at = |status: i64, local: &str| vnp_record("EL100000102VN", status, local);
     let bodies = [
-        vec![at(12, "2026-11-22T09:00:00")],
-        vec![at(15, "2026-11-22T10:00:00")],
+        vec![at(12, "2025-11-22T09:00:00")],
+        vec![at(15, "2025-11-22T10:00:00")],
         // One body, two records (signed over the first): a new attempt, and a late one.
-        vec![at(12, "2026-11-22T11:00:00"), at(10, "2026-11-22T08:00:00")],
-        vec![at(16, "2026-11-22T12:00:00")],
-        vec![at(12, "2026-11-22T13:00:00")],
-        vec![at(19, "2026-11-22T14:00:00")],
-        vec![at(14, "2026-11-22T15:00:00")],
+        vec![at(12, "2025-11-22T11:00:00"), at(10, "2025-11-22T08:00:00")],
+        vec![at(16, "2025-11-22T12:00:00")],
+        vec![at(12, "2025-11-22T13:00:00")],
+        vec![at(19, "2025-11-22T14:00:00")],
+        vec![at(14, "2025-11-22T15:00:00")],
     ];
     for (n, records) in bodies.into_iter().enumerate() {
-        let sent = format!("2026-11-22 08:{:02}:00", n);
+        let sent = format!("2025-11-22 08:{:02}:00", n);
         assert_eq!(send(&app, &vnp_body(&app, records, &sent)).await, 200);
         drain(&app).await;
     }
@@ -170,7 +170,7 @@ async fn batches_reordered_events_and_back_edges() {
     );
     let (state, _, _, ended) = delivery_state(&app, &id).await;
     assert_eq!(state, "returned");
-    assert_eq!(ended, Some(utc("2026-11-22 07:00:00")));
+    assert_eq!(ended, Some(utc("2025-11-22 07:00:00")));
 }
 
 #[tokio::test]
@@ -179,8 +179,8 @@ async fn bad_or_missing_signatures_are_401_and_unreadable_bodies_400() {
     let id = delivery(&app, VNP, Some("EL100000103VN")).await;
     let good = vnp_body(
         &app,
-        vec![vnp_record("EL100000103VN", 12, "2026-11-22T09:00:00")],
-        "2026-11-22 02:05:00",
+        vec![vnp_record("EL100000103VN", 12, "2025-11-22T09:00:00")],
+        "2025-11-22 02:05:00",
     );
     let text = String::from_utf8(good.clone()).expect("utf-8");
     let tampered = text.replace("\"status\":12", "\"status\":14");
@@ -204,7 +204,7 @@ async fn bad_or_missing_signatures_are_401_and_unreadable_bodies_400() {
         fields.remove("signature");
     }
     assert_eq!(post_hook(&app, VNP, &bytes(&body)).await.0, 401);
-    let empty = json!({"data": [], "sendDate": "2026-11-22T09:00:00", "signature": "AAAA"});
+    let empty = json!({"data": [], "sendDate": "2025-11-22T09:00:00", "signature": "AAAA"});
     assert_eq!(post_hook(&app, VNP, &bytes(&empty)).await.0, 401);
 
     // Not JSON at all, cut short: 400 before any signature can be looked for.
@@ -223,7 +223,7 @@ async fn bad_or_missing_signatures_are_401_and_unreadable_bodies_400() {
     };
     let wrong_type = signed_by_vnpost(
         json!({"itemCode": "EL100000103VN", "status": "đã giao"}),
-        "2026-11-22T09:00:00",
+        "2025-11-22T09:00:00",
     );
     assert_eq!(post_hook(&app, VNP, &wrong_type).await.0, 400);
     let no_date = signed_by_vnpost(
@@ -249,13 +249,13 @@ async fn the_legacy_body_is_verified_and_applied() {
     let id = delivery(&app, VNP, Some("EL491610889VN")).await;
     let data = json!({"Id": "5f1c8a2e-0000-4000-8000-000000000001", "ItemCode": "EL491610889VN",
         "OrderCode": id, "OrderStatusId": 100, "CauseName": null,
-        "ReceiverFullname": "Nguyễn Văn An", "LastUpdateTime": "2026-11-22T10:00:00",
+        "ReceiverFullname": "Nguyễn Văn An", "LastUpdateTime": "2025-11-22T10:00:00",
         "CreateTime": "0001-01-01T00:00:00"});
-    let body = vnp_legacy_body(&data, "2026-11-22T10:00:05");
+    let body = vnp_legacy_body(&data, "2025-11-22T10:00:05");
     // Forged: the same Data with another send date than the one signed.
     let forged = String::from_utf8(body.clone())
         .expect("utf-8")
-        .replace("2026-11-22T10:00:05", "2026-11-22T10:00:06");
+        .replace("2025-11-22T10:00:05", "2025-11-22T10:00:06");
     assert_eq!(post_hook(&app, VNP, forged.as_bytes()).await.0, 401);
     let mut unsigned: Value = serde_json::from_slice(&body).expect("json");
     unsigned["SignData"] = Value::Null;
@@ -265,15 +265,15 @@ async fn the_legacy_body_is_verified_and_applied() {
     // A legacy code no table knows.
     let mut odd = data.clone();
     odd["OrderStatusId"] = json!(55);
-    odd["LastUpdateTime"] = json!("2026-11-22T11:00:00");
+    odd["LastUpdateTime"] = json!("2025-11-22T11:00:00");
     assert_eq!(
-        send(&app, &vnp_legacy_body(&odd, "2026-11-22T11:00:05")).await,
+        send(&app, &vnp_legacy_body(&odd, "2025-11-22T11:00:05")).await,
         200
     );
     drain(&app).await;
     let (state, _, last, _) = delivery_state(&app, &id).await;
     assert_eq!(state, "delivered");
-    assert_eq!(last, Some(utc("2026-11-22 03:00:00")));
+    assert_eq!(last, Some(utc("2025-11-22 03:00:00")));
     assert_eq!(
         courier_events(&app, &id).await,
         ["100:applied", "55:unknown_code"]
@@ -285,12 +285,12 @@ async fn unknown_and_payout_codes_change_nothing() {
     let app = TestApp::spawn().await;
     let id = delivery(&app, VNP, Some("EL100000104VN")).await;
     let records = vec![
-        vnp_record("EL100000104VN", 27, "2026-11-22T09:00:00"),
-        vnp_record("EL100000104VN", 21, "2026-11-22T09:01:00"),
-        vnp_record("EL999999999VN", 14, "2026-11-22T09:02:00"),
+        vnp_record("EL100000104VN", 27, "2025-11-22T09:00:00"),
+        vnp_record("EL100000104VN", 21, "2025-11-22T09:01:00"),
+        vnp_record("EL999999999VN", 14, "2025-11-22T09:02:00"),
     ];
     assert_eq!(
-        send(&app, &vnp_body(&app, records, "2026-11-22 02:05:00")).await,
+        send(&app, &vnp_body(&app, records, "2025-11-22 02:05:00")).await,
         200
     );
     drain(&app).await;

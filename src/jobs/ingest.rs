@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
+use chrono::{NaiveDateTime, TimeDelta};
 
 use super::{ClaimedJob, JobError, JobHandler};
 use crate::app::AppState;
@@ -136,6 +137,7 @@ fn ingest(
 ) -> Result<Report, StoreError> {
     let mut report = Report::default();
     for event in events {
+        let event = &bounded(event, row.received_at);
         let found = courier_events::find_delivery(
             conn,
             courier,
@@ -170,6 +172,22 @@ fn ingest(
     Ok(report)
 }
 
+/// How far a courier's clock may run ahead of ours.
+const CLOCK_SKEW: TimeDelta = TimeDelta::minutes(10);
+
+/// The event with a believable time. A courier time after the body arrived (beyond clock
+/// skew) is an error on the courier's side (a wrong clock, a mistyped year); kept as it is it
+/// would become the delivery's latest time, and every real event after it would look late
+/// and change nothing. The arrival time stands in for it; the body keeps the original.
+fn bounded(event: &CourierEvent, received_at: NaiveDateTime) -> CourierEvent {
+    let mut event = event.clone();
+    if event.occurred_at > received_at + CLOCK_SKEW {
+        tracing::warn!(raw_code = %event.raw_code, "courier event dated after its arrival; the arrival time is used");
+        event.occurred_at = received_at;
+    }
+    event
+}
+
 /// Codes without a mapping need an operator; events after the end are worth a line (VTP
 /// says it sends none, so one means something changed on its side).
 fn log_verdict(courier: Courier, delivery_id: &str, event: &CourierEvent, verdict: Verdict) {
@@ -193,6 +211,30 @@ fn log_verdict(courier: Courier, delivery_id: &str, event: &CourierEvent, verdic
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_after_arrival_become_the_arrival_time() {
+        let arrived = chrono::NaiveDate::from_ymd_opt(2026, 11, 22)
+            .and_then(|d| d.and_hms_opt(3, 0, 0))
+            .expect("time");
+        let event = |occurred_at| CourierEvent {
+            tracking_number: "1".into(),
+            reference: None,
+            raw_code: "500".into(),
+            raw_text: None,
+            state: None,
+            reason: None,
+            known_code: true,
+            location: None,
+            occurred_at,
+        };
+        let skewed = arrived + TimeDelta::minutes(5);
+        assert_eq!(bounded(&event(skewed), arrived).occurred_at, skewed);
+        let past = arrived - TimeDelta::days(3);
+        assert_eq!(bounded(&event(past), arrived).occurred_at, past);
+        let future = arrived + TimeDelta::days(365);
+        assert_eq!(bounded(&event(future), arrived).occurred_at, arrived);
+    }
 
     #[test]
     fn quoted_values_are_dropped_from_messages() {
