@@ -17,7 +17,8 @@ use crate::store::redact_url;
 mod couriers;
 
 pub use couriers::{
-    BreakerSettings, CouriersSettings, SimulatorSettings, ViettelSettings, VnpostSettings,
+    BreakerSettings, CouriersSettings, PullSettings, SimulatorSettings, ViettelSettings,
+    VnpostSettings,
 };
 
 pub const DEFAULT_CONFIG_FILE: &str = "civicpost.toml";
