@@ -2,6 +2,7 @@
 
 mod client;
 pub mod sim;
+mod sim_checks;
 mod sim_control;
 mod sim_units;
 pub mod transformers;
