@@ -76,6 +76,34 @@ pub struct EventRow {
     pub inbox_id: Option<String>,
 }
 
+impl EventRow {
+    /// An applied event this service makes itself (intake, the agency, dispatch, the
+    /// operator), at `at`, with no courier details.
+    pub fn ours(
+        delivery_id: &str,
+        state: DeliveryState,
+        reason: Option<&str>,
+        source: &str,
+        at: NaiveDateTime,
+    ) -> Self {
+        Self {
+            id: new_id(),
+            delivery_id: delivery_id.to_owned(),
+            state: state.as_str().to_owned(),
+            reason: reason.map(str::to_owned),
+            applied: true,
+            source: source.to_owned(),
+            courier: None,
+            raw_code: None,
+            raw_text: None,
+            location: None,
+            occurred_at: at,
+            recorded_at: at,
+            inbox_id: None,
+        }
+    }
+}
+
 /// What intake did with a request.
 #[derive(Debug)]
 pub enum Intake {
@@ -139,21 +167,13 @@ fn insert_all(
         .values(row)
         .execute(conn)?;
     diesel::insert_into(delivery_events::table)
-        .values(&EventRow {
-            id: new_id(),
-            delivery_id: row.id.clone(),
-            state: DeliveryState::Received.as_str().into(),
-            reason: None,
-            applied: true,
-            source: "intake".into(),
-            courier: None,
-            raw_code: None,
-            raw_text: None,
-            location: None,
-            occurred_at: row.created_at,
-            recorded_at: row.created_at,
-            inbox_id: None,
-        })
+        .values(&EventRow::ours(
+            &row.id,
+            DeliveryState::Received,
+            None,
+            "intake",
+            row.created_at,
+        ))
         .execute(conn)?;
     super::jobs::enqueue(conn, &NewJob::dispatch(&row.id)).map_err(into_diesel)?;
     if let Some(key) = idempotency_key {
@@ -359,25 +379,11 @@ pub fn cancel(
         if changed == 0 {
             return Err(CancelError::TooLate(row.state));
         }
-        let event_id = new_id();
+        let event = EventRow::ours(id, DeliveryState::Cancelled, reason, "agency", now);
         diesel::insert_into(delivery_events::table)
-            .values(&EventRow {
-                id: event_id.clone(),
-                delivery_id: id.to_owned(),
-                state: cancelled.into(),
-                reason: reason.map(str::to_owned),
-                applied: true,
-                source: "agency".into(),
-                courier: None,
-                raw_code: None,
-                raw_text: None,
-                location: None,
-                occurred_at: now,
-                recorded_at: now,
-                inbox_id: None,
-            })
+            .values(&event)
             .execute(conn)?;
-        super::followups::state_changed(conn, id, &event_id, DeliveryState::Cancelled, now)?;
+        super::followups::state_changed(conn, id, &event.id, DeliveryState::Cancelled, now)?;
         diesel::update(
             outbox_jobs::table
                 .filter(outbox_jobs::delivery_id.eq(id))

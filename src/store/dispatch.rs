@@ -171,7 +171,7 @@ pub fn record_created(
             enqueue_courier_cancel(conn, id, created.courier, &created.tracking_number)?;
             Recorded::CancelledMeanwhile
         };
-        let event = dispatch_event(id, awaiting, created, outcome == Recorded::Dispatched, now);
+        let event = dispatch_event(id, created, outcome == Recorded::Dispatched, now);
         diesel::insert_into(delivery_events::table)
             .values(&event)
             .execute(conn)?;
@@ -183,27 +183,12 @@ pub fn record_created(
     })
 }
 
-fn dispatch_event(
-    id: &str,
-    state: &str,
-    created: &Created,
-    applied: bool,
-    now: NaiveDateTime,
-) -> EventRow {
+fn dispatch_event(id: &str, created: &Created, applied: bool, now: NaiveDateTime) -> EventRow {
     EventRow {
-        id: new_id(),
-        delivery_id: id.to_owned(),
-        state: state.to_owned(),
-        reason: None,
         applied,
-        source: "dispatch".into(),
         courier: Some(created.courier.as_str().into()),
-        raw_code: None,
         raw_text: Some(format!("order {}", created.tracking_number)),
-        location: None,
-        occurred_at: now,
-        recorded_at: now,
-        inbox_id: None,
+        ..EventRow::ours(id, DeliveryState::AwaitingPickup, None, "dispatch", now)
     }
 }
 
@@ -243,39 +228,15 @@ pub fn record_failed(conn: &mut DbConnection, id: &str, reasons: &str) -> Result
             ))
             .execute(conn)?;
         if changed == 1 {
-            let event = operator_event(id, failed, Some(reasons), "dispatch", now);
+            let state = DeliveryState::DispatchFailed;
+            let event = EventRow::ours(id, state, Some(reasons), "dispatch", now);
             diesel::insert_into(delivery_events::table)
                 .values(&event)
                 .execute(conn)?;
-            let state = DeliveryState::DispatchFailed;
             super::followups::state_changed(conn, id, &event.id, state, now)?;
         }
         Ok(changed == 1)
     })
-}
-
-fn operator_event(
-    id: &str,
-    state: &str,
-    reason: Option<&str>,
-    source: &str,
-    now: NaiveDateTime,
-) -> EventRow {
-    EventRow {
-        id: new_id(),
-        delivery_id: id.to_owned(),
-        state: state.to_owned(),
-        reason: reason.map(str::to_owned),
-        applied: true,
-        source: source.to_owned(),
-        courier: None,
-        raw_code: None,
-        raw_text: None,
-        location: None,
-        occurred_at: now,
-        recorded_at: now,
-        inbox_id: None,
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -313,7 +274,13 @@ pub fn retry(conn: &mut DbConnection, id: &str) -> Result<RetryOutcome, StoreErr
         }
         let reason = Some("dispatch retried by the operator");
         diesel::insert_into(delivery_events::table)
-            .values(&operator_event(id, received, reason, "operator", now))
+            .values(&EventRow::ours(
+                id,
+                DeliveryState::Received,
+                reason,
+                "operator",
+                now,
+            ))
             .execute(conn)?;
         let parked: Option<String> = outbox_jobs::table
             .filter(outbox_jobs::delivery_id.eq(id))
