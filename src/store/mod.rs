@@ -39,6 +39,7 @@ pub mod jobs;
 pub mod migrations;
 pub mod routing;
 pub mod schema;
+pub mod tracking;
 pub mod units;
 
 pub use conn::{Backend, DatabaseUrl, Db, DbConnection, StoreError, redact_url};
