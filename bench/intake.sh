@@ -13,7 +13,7 @@ admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
 db="civicpost_bench_$$"; url="${admin%/*}/$db"
 out=bench/out; mkdir -p "$out"
 cargo build --release --quiet
-bin=target/release/civicpost
+bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
 psql -q "$admin" -c "CREATE DATABASE $db"
 work=$(mktemp -d)
 cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; rm -rf "$work"; }

@@ -37,18 +37,10 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> CliResult {
         };
         print_banner(app.state(), app.addr(), demo_key.as_deref());
         tracing::info!(addr = %app.addr(), "listening");
-        if app.state().settings.app.sandbox {
-            spawn_first_unit_sync(app.state().clone());
-        }
-        let worker = app
-            .state()
-            .settings
-            .jobs
-            .enabled
-            .then(|| crate::jobs::start(app.state()));
+        let worker = spawn_worker(app.state().clone());
         let grace = crate::jobs::stop_grace(app.state());
         app.run_until_stopped().await?;
-        if let Some(worker) = worker {
+        if let Ok(Some(worker)) = worker.await {
             worker.stop(grace).await;
         }
         tracing::info!("stopped");
@@ -56,17 +48,25 @@ pub fn serve(mut settings: Settings, bind: Option<String>) -> CliResult {
     })
 }
 
-/// In sandbox mode, the couriers' address ids on a first run, so the demo can dispatch. The
-/// simulators answer over HTTP from this very server, whose requests wait in the listen
-/// backlog until it runs, so this must not be awaited before it does.
-fn spawn_first_unit_sync(state: AppState) {
+/// Starts the outbox worker (when `jobs.enabled`). In sandbox mode the couriers' address ids
+/// come first on a first run, so the demo's first delivery can be dispatched. The simulators
+/// answer over HTTP from this very server, whose requests wait in the listen backlog until
+/// it runs, so this is a task of its own rather than awaited before the server starts.
+fn spawn_worker(state: AppState) -> tokio::task::JoinHandle<Option<crate::jobs::WorkerHandle>> {
     tokio::spawn(async move {
-        let synced = crate::couriers::sync_units::sync_if_empty(&state).await;
-        if !synced.is_empty() {
-            // Two address lists were parsed and matched: give the churn back.
-            crate::app::release_startup_memory();
+        if state.settings.app.sandbox {
+            let synced = crate::couriers::sync_units::sync_if_empty(&state).await;
+            if !synced.is_empty() {
+                // Two address lists were parsed and matched: give the churn back.
+                crate::app::release_startup_memory();
+            }
         }
-    });
+        state
+            .settings
+            .jobs
+            .enabled
+            .then(|| crate::jobs::start(&state))
+    })
 }
 
 /// In sandbox mode, a demo agency so the first run has something to try. Its key can only be
@@ -116,6 +116,25 @@ fn print_banner(state: &AppState, addr: SocketAddr, demo_key: Option<&str>) {
     println!("               curl '{base}/v1/units/wards?province=79&name=Sai%20Gon'");
     println!("               curl {base}/v1/units/legacy-wards/00001");
     println!("               curl '{base}/v1/units/locate?lat=21.0285&lon=105.8542'");
+    if state.settings.app.sandbox {
+        let step = state.settings.couriers.simulator.step_ms;
+        println!("  couriers     simulators at {base}/sim/viettelpost and {base}/sim/vnpost");
+        println!("  journey      with KEY set to the demo key below:");
+        println!(
+            "               curl -X POST {base}/v1/deliveries -H \"Authorization: Bearer $KEY\" \
+             -H 'content-type: application/json' -d '{{\"dossier_code\":\"DEMO-260101-0001\",\
+             \"recipient\":{{\"name\":\"Nguyễn Văn An\",\"phone\":\"0912345678\",\
+             \"address\":{{\"line\":\"Số 12 ngõ 3 Đội Cấn\",\"ward_code\":\"00004\"}}}}}}'"
+        );
+        println!(
+            "               curl -H \"Authorization: Bearer $KEY\" {base}/v1/deliveries/<id>/events"
+        );
+        if state.settings.couriers.simulator.autopilot {
+            println!(
+                "               (the simulator moves it to delivered, one step every {step} ms)"
+            );
+        }
+    }
     match demo_key {
         Some(key) => {
             println!(

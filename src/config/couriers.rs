@@ -17,6 +17,20 @@ pub struct CouriersSettings {
     pub vnpost: VnpostSettings,
     pub breaker: BreakerSettings,
     pub simulator: SimulatorSettings,
+    pub pull: PullSettings,
+}
+
+/// Asking a courier for the history of parcels it has said nothing about (VNPost's
+/// `GetStatusHistoryOrder`; Viettel Post has no such call).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PullSettings {
+    /// A parcel with no courier news for this long is asked about (0: off).
+    pub stale_after_secs: u64,
+    /// How often one replica looks for such parcels.
+    pub interval_secs: u64,
+    /// Most parcels asked about per round.
+    pub batch_size: i64,
 }
 
 /// Viettel Post `/v2` partner API (couriers.md §1).
@@ -80,6 +94,7 @@ pub(super) fn defaults() -> serde_json::Value {
                     "timeout_ms": 15_000 },
         "breaker": { "failure_threshold": 5, "open_secs": 60 },
         "simulator": { "autopilot": true, "step_ms": 2_000 },
+        "pull": { "stale_after_secs": 86_400, "interval_secs": 600, "batch_size": 100 },
     })
 }
 
@@ -117,6 +132,13 @@ impl CouriersSettings {
                     "choose 100 to 300000",
                 ));
             }
+        }
+        if self.pull.interval_secs == 0 || !(1..=10_000).contains(&self.pull.batch_size) {
+            return Err(invalid(
+                "couriers.pull",
+                "needs interval_secs above 0 and batch_size from 1 to 10000",
+                "use for example interval_secs = 600, batch_size = 100",
+            ));
         }
         if self.breaker.failure_threshold == 0 || self.breaker.open_secs == 0 {
             return Err(invalid(
@@ -189,11 +211,15 @@ impl CouriersSettings {
         let _ = writeln!(
             out,
             "[couriers.breaker]\nfailure_threshold = {}\nopen_secs = {}\n\n\
-             [couriers.simulator]\nautopilot = {}\nstep_ms = {}\n",
+             [couriers.simulator]\nautopilot = {}\nstep_ms = {}\n\n\
+             [couriers.pull]\nstale_after_secs = {}\ninterval_secs = {}\nbatch_size = {}\n",
             self.breaker.failure_threshold,
             self.breaker.open_secs,
             self.simulator.autopilot,
-            self.simulator.step_ms
+            self.simulator.step_ms,
+            self.pull.stale_after_secs,
+            self.pull.interval_secs,
+            self.pull.batch_size
         );
     }
 }

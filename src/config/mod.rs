@@ -18,7 +18,8 @@ mod couriers;
 mod tracking;
 
 pub use couriers::{
-    BreakerSettings, CouriersSettings, SimulatorSettings, ViettelSettings, VnpostSettings,
+    BreakerSettings, CouriersSettings, PullSettings, SimulatorSettings, ViettelSettings,
+    VnpostSettings,
 };
 pub use tracking::TrackingSettings;
 

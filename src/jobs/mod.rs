@@ -13,6 +13,7 @@ pub mod courier_cancel;
 pub mod dispatch;
 pub mod handlers;
 pub mod ingest;
+pub mod pull;
 mod worker;
 
 use std::collections::HashMap;
@@ -103,7 +104,8 @@ impl<C> Registry<C> {
     }
 }
 
-/// Starts the service's worker (the handlers of [`handlers::registry`], settings `[jobs]`).
+/// Starts the service's worker (the handlers of [`handlers::registry`], settings `[jobs]`) and,
+/// beside it, the courier history pull (`[couriers.pull]`).
 pub fn start(state: &AppState) -> WorkerHandle {
     Worker::new(
         state.db.clone(),
@@ -112,6 +114,7 @@ pub fn start(state: &AppState) -> WorkerHandle {
         WorkerOptions::from_settings(&state.settings.jobs),
     )
     .spawn()
+    .with_companion(pull::spawn(state.clone()))
 }
 
 /// How long a stopping worker waits for running jobs: the HTTP grace period, so one setting

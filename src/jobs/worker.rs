@@ -76,12 +76,23 @@ struct Shared<C> {
 pub struct WorkerHandle {
     stop: watch::Sender<bool>,
     task: JoinHandle<()>,
+    /// Periodic tasks that live and stop with the worker (the history pull).
+    companions: Vec<JoinHandle<()>>,
 }
 
 impl WorkerHandle {
     /// Stops claiming and waits for running jobs to finish, at most `grace`; jobs still
     /// running then are abandoned, and their leases bring them back to another worker.
+    /// A task that stops with the worker; it must be safe to cut off at any await.
+    pub fn with_companion(mut self, task: JoinHandle<()>) -> Self {
+        self.companions.push(task);
+        self
+    }
+
     pub async fn stop(mut self, grace: Duration) {
+        for companion in &self.companions {
+            companion.abort();
+        }
         let _ = self.stop.send(true);
         if tokio::time::timeout(grace, &mut self.task).await.is_err() {
             tracing::warn!(
@@ -122,7 +133,11 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
     pub fn spawn(self) -> WorkerHandle {
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(self.run(stopped));
-        WorkerHandle { stop, task }
+        WorkerHandle {
+            stop,
+            task,
+            companions: Vec::new(),
+        }
     }
 
     /// The loop. Returns once `stop` turns true (or its sender is gone) and running jobs end.

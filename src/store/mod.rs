@@ -37,6 +37,7 @@ pub mod followups;
 pub mod inbox;
 pub mod jobs;
 pub mod migrations;
+pub mod pull;
 pub mod routing;
 pub mod schema;
 pub mod tracking;

@@ -136,6 +136,7 @@ diesel::table! {
         courier_fee_vnd -> Nullable<BigInt>,
         dispatch_courier -> Nullable<Text>,
         dispatched_at -> Nullable<Timestamp>,
+        courier_pulled_at -> Nullable<Timestamp>,
     }
 }
 
