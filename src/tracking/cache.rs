@@ -124,3 +124,91 @@ pub async fn invalidate(cache: &Cache, codes: &[String]) {
         let _ = cache.delete(&view_key(code)).await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::state::DeliveryState;
+    use crate::tracking::view::{RecipientInfo, local};
+
+    fn view(state: DeliveryState) -> TrackingView {
+        let t = local(chrono::DateTime::UNIX_EPOCH.naive_utc());
+        TrackingView {
+            tracking_code: "K7RM-2XQ9-H4".into(),
+            state,
+            state_label: String::new(),
+            state_description: String::new(),
+            reason: None,
+            reason_label: None,
+            advice: None,
+            terminal: false,
+            masked: true,
+            agency: String::new(),
+            recipient: RecipientInfo {
+                name: String::new(),
+                phone: String::new(),
+                address_line: None,
+                ward: String::new(),
+                province: String::new(),
+            },
+            courier: None,
+            collect_on_delivery_vnd: 0,
+            expected_by: t,
+            created_at: t,
+            events: Vec::new(),
+            dossier_code: None,
+            procedure_name: None,
+        }
+    }
+
+    async fn read(cache: &Cache, from_db: DeliveryState) -> (DeliveryState, bool) {
+        let mut loaded = false;
+        let (got, _) = get_or_load(cache, "K7RM2XQ9H4", Duration::from_secs(60), || {
+            loaded = true;
+            async move { Ok(Some(view(from_db))) }
+        })
+        .await
+        .expect("read");
+        (got.expect("view").state, loaded)
+    }
+
+    #[tokio::test]
+    async fn served_from_the_cache_until_invalidated() {
+        let cache = Cache::in_process();
+        assert_eq!(
+            read(&cache, DeliveryState::InTransit).await,
+            (DeliveryState::InTransit, true)
+        );
+        // The database moved on without telling: the cached view is still served.
+        let stale = read(&cache, DeliveryState::OutForDelivery).await;
+        assert_eq!(stale, (DeliveryState::InTransit, false));
+        invalidate(&cache, &["K7RM2XQ9H4".to_owned()]).await;
+        let fresh = read(&cache, DeliveryState::OutForDelivery).await;
+        assert_eq!(fresh, (DeliveryState::OutForDelivery, true));
+        assert!(
+            !read(&cache, DeliveryState::Delivered).await.1,
+            "served from the cache"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_commit_during_a_slow_read_is_not_hidden_by_it() {
+        let cache = Cache::in_process();
+        let code = "K7RM2XQ9H4".to_owned();
+        // A reader loads the old state; a writer commits and invalidates before the reader
+        // stores what it read.
+        let (old, _) = get_or_load(&cache, &code, Duration::from_secs(60), || async {
+            invalidate(&cache, std::slice::from_ref(&code)).await;
+            Ok(Some(view(DeliveryState::InTransit)))
+        })
+        .await
+        .expect("read");
+        assert_eq!(old.map(|v| v.state), Some(DeliveryState::InTransit));
+        let next = read(&cache, DeliveryState::OutForDelivery).await;
+        assert_eq!(
+            next,
+            (DeliveryState::OutForDelivery, true),
+            "rebuilt, not the old view"
+        );
+    }
+}
