@@ -67,6 +67,14 @@ async fn the_public_view_is_masked_and_takes_any_spelling_of_the_code() {
         "external asset"
     );
     assert_masked(&p, &html);
+
+    let (_, openapi) = app.get_json("/openapi.json").await;
+    for path in ["/v1/track/{code}", "/v1/track"] {
+        assert!(
+            openapi["paths"][path]["get"].is_object(),
+            "{path} documented"
+        );
+    }
 }
 
 #[tokio::test]

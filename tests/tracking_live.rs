@@ -218,11 +218,10 @@ async fn an_open_page_hears_of_each_event_and_of_the_end() {
         "every line of the markup is a data line: {body}"
     );
     assert_masked(&p, &body);
-    assert_eq!(
-        app.get(&format!("/track/{}/events", "K7RM"))
-            .await
-            .status()
-            .as_u16(),
-        404
-    );
+    // No stream for what is not a parcel: a typo, or a code nobody has.
+    let nobody = civicpost::domain::tracking::TrackingCode::generate();
+    for code in ["K7RM".to_owned(), nobody.as_str().to_owned()] {
+        let res = app.get(&format!("/track/{code}/events")).await;
+        assert_eq!(res.status().as_u16(), 404, "{code}");
+    }
 }

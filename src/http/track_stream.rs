@@ -38,10 +38,15 @@ pub async fn events(
     query: web::Query<StreamQuery>,
     req: HttpRequest,
 ) -> HttpResponse {
-    let Ok(code) = TrackingCode::parse(&code) else {
+    // Only parcels that exist get a stream: an open stream costs a cache read per check.
+    let found = match tracking::by_code(&state, &code).await {
+        Ok(CodeLookup::Found { .. }) => TrackingCode::parse(&code).ok(),
+        _ => None,
+    };
+    let Some(code) = found else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")
-            .body("Mã tra cứu không hợp lệ.");
+            .body("Không tìm thấy bưu gửi với mã này.");
     };
     let seen = req
         .headers()
