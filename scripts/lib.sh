@@ -23,3 +23,11 @@ ensure_build_deps() {
     apt_install "${missing[@]}"
   fi
 }
+
+# The tracking page's browser test drives Debian's Chromium through chromedriver.
+ensure_browser() {
+  if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    echo "installing chromium and chromium-driver (browser test of the tracking page)"
+    apt_install chromium chromium-driver fonts-dejavu-core
+  fi
+}

@@ -15,4 +15,5 @@ pub mod jobs;
 pub mod routing;
 pub mod store;
 pub mod telemetry;
+pub mod tracking;
 pub mod units;

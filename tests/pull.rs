@@ -35,6 +35,14 @@ async fn quiet_vnpost_parcels_are_refreshed_from_the_history_once() {
     )
     .await;
     assert_eq!(app.delivery(&hanoi).state, "awaiting_pickup");
+    // The citizen's page, read (and cached) before the pull.
+    let page = format!("/v1/track/{}", app.delivery(&hanoi).tracking_code);
+    let (_, view) = app.get_json(&page).await;
+    assert_eq!(view["state"], "awaiting_pickup");
+    assert_eq!(
+        view["courier"]["tracking_url"],
+        format!("https://vnpost.vn/tra-cuu-hanh-trinh/buu-pham?key={item}").as_str()
+    );
     let nothing_yet = pull_once(&app.state).await.expect("pull");
     assert_eq!(nothing_yet.asked, 0, "not quiet for long enough yet");
 
@@ -47,6 +55,11 @@ async fn quiet_vnpost_parcels_are_refreshed_from_the_history_once() {
         "{first:?}"
     );
     assert_eq!(app.delivery(&hanoi).state, "out_for_delivery");
+    let (_, view) = app.get_json(&page).await;
+    assert_eq!(
+        view["state"], "out_for_delivery",
+        "pulled events reach the page at once"
+    );
     assert_eq!(
         app.delivery_states(&hanoi),
         [

@@ -34,6 +34,10 @@ pub fn run(settings: Settings, command: DeliveriesCommand) -> CliResult {
         DeliveriesCommand::Retry { id } => {
             match state.db.run_blocking(|c| dispatch::retry(c, &id))? {
                 RetryOutcome::Requeued => {
+                    runtime.block_on(crate::tracking::deliveries_changed(
+                        &state,
+                        vec![id.clone()],
+                    ));
                     println!("{id}: back to received, dispatch queued");
                     Ok(())
                 }

@@ -109,6 +109,9 @@ fn print_banner(state: &AppState, addr: SocketAddr, demo_key: Option<&str>) {
         state.db.backend(),
         state.db.target()
     );
+    println!(
+        "  tracking     {base}/track   (citizens: a tracking code, or dossier code + phone digits)"
+    );
     println!("  API docs     {base}/docs/");
     println!("  OpenAPI      {base}/openapi.json");
     println!("  health       {base}/healthz   readiness {base}/readyz   metrics {base}/metrics");
@@ -128,6 +131,9 @@ fn print_banner(state: &AppState, addr: SocketAddr, demo_key: Option<&str>) {
         );
         println!(
             "               curl -H \"Authorization: Bearer $KEY\" {base}/v1/deliveries/<id>/events"
+        );
+        println!(
+            "               open {base}/track/<tracking_code> (or DEMO-260101-0001 + 5678 on {base}/track)"
         );
         if state.settings.couriers.simulator.autopilot {
             println!(

@@ -15,11 +15,13 @@ use crate::store::DatabaseUrl;
 use crate::store::redact_url;
 
 mod couriers;
+mod tracking;
 
 pub use couriers::{
     BreakerSettings, CouriersSettings, PullSettings, SimulatorSettings, ViettelSettings,
     VnpostSettings,
 };
+pub use tracking::TrackingSettings;
 
 pub const DEFAULT_CONFIG_FILE: &str = "civicpost.toml";
 pub const DEFAULT_SQLITE_PATH: &str = "./data/civicpost.db";
@@ -36,6 +38,7 @@ pub struct Settings {
     pub units: UnitsSettings,
     pub jobs: JobsSettings,
     pub couriers: CouriersSettings,
+    pub tracking: TrackingSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -141,6 +144,7 @@ fn defaults() -> serde_json::Value {
         "jobs": { "enabled": true, "poll_interval_ms": 500, "batch_size": 32, "concurrency": 8,
                   "lease_secs": 300, "backoff_base_ms": 5000, "backoff_cap_ms": 3_600_000 },
         "couriers": couriers::defaults(),
+        "tracking": tracking::defaults(),
     })
 }
 
@@ -251,6 +255,7 @@ impl Settings {
         }
         self.validate_jobs()?;
         self.couriers.validate(self.app.sandbox)?;
+        self.tracking.validate()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid(
                 "log.level (CIVICPOST__LOG__LEVEL)",
@@ -379,6 +384,7 @@ impl Settings {
         );
         out.push('\n');
         self.couriers.to_masked_toml(&mut out);
+        self.tracking.to_masked_toml(&mut out);
         out
     }
 }

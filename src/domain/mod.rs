@@ -6,6 +6,7 @@ pub mod fingerprint;
 pub mod ids;
 pub mod jobs;
 pub mod keys;
+pub mod masking;
 pub mod names;
 pub mod phone;
 pub mod redact;

@@ -417,6 +417,11 @@ pub async fn cancel_delivery(
             ))
         })
         .await?;
+    if let Ok(row) = &result {
+        // Committed: the citizen's page says cancelled from the next read on.
+        crate::tracking::cache::invalidate(&state.cache, std::slice::from_ref(&row.tracking_code))
+            .await;
+    }
     match result {
         Ok(row) => Ok(HttpResponse::Ok().json(DeliveryView::new(
             row,

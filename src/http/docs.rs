@@ -5,7 +5,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{admin, agency, health, problem, routing, units, webhooks};
+use super::{admin, agency, health, problem, routing, track, units, webhooks};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -45,6 +45,8 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         admin::deliveries::retry_delivery,
         webhooks::viettelpost,
         webhooks::vnpost,
+        track::track_by_code,
+        track::track_by_dossier,
     ),
     modifiers(&BearerAuth),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -54,6 +56,7 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         (name = "units", description = "Official administrative units (after 1 July 2025) and the old-to-new ward table"),
         (name = "routing", description = "Which courier, service and promised time a delivery gets, and why"),
         (name = "admin", description = "Operator API: routing rules, agencies and the delivery failure queue (operator keys only)"),
+        (name = "tracking", description = "Citizens track a parcel by tracking code (masked) or by dossier code plus the phone's last 4 digits (full); no key, rate limited per address. HTML pages: /track"),
         (name = "webhooks", description = "Couriers' status updates in their native formats, authenticated by the courier's own credential (no API key)"),
     )
 )]

@@ -8,6 +8,10 @@ pub mod health;
 pub mod problem;
 pub mod routing;
 pub mod span;
+pub mod track;
+pub mod track_html;
+pub mod track_page;
+pub mod track_stream;
 pub mod units;
 pub mod views;
 pub mod webhooks;
@@ -41,6 +45,8 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(admin::deliveries_scope())
         .service(agency::scope())
         .service(webhooks::scope())
+        .service(track::scope())
+        .service(track_page::scope())
         .service(docs::swagger_ui())
         .service(docs::docs_redirect)
         .default_service(web::to(problem::not_found));

@@ -1,6 +1,7 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`).
 
 use actix_web::http::StatusCode;
+use actix_web::http::header::{HeaderValue, RETRY_AFTER};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, error as aerror};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -51,6 +52,12 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     #[error("{0}")]
     Unavailable(String),
+    /// A rate limit: 429 with `Retry-After` (whole seconds).
+    #[error("{detail}")]
+    TooManyRequests {
+        detail: String,
+        retry_after_secs: u64,
+    },
     /// The cause is logged, never shown.
     #[error("internal error")]
     Internal(String),
@@ -74,6 +81,7 @@ impl ApiError {
                 ("unsupported-media-type", "Unsupported media type")
             }
             ApiError::Unavailable(_) => ("unavailable", "Service unavailable"),
+            ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
         }
     }
@@ -119,6 +127,7 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -127,7 +136,15 @@ impl ResponseError for ApiError {
         if let ApiError::Internal(cause) = self {
             tracing::error!(error = %cause, "request failed");
         }
-        problem_response(self.status_code(), &self.to_problem())
+        let mut response = problem_response(self.status_code(), &self.to_problem());
+        if let ApiError::TooManyRequests {
+            retry_after_secs, ..
+        } = self
+            && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
+        {
+            response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        response
     }
 }
 

@@ -111,6 +111,7 @@ impl JobHandler for DispatchHandler {
         .await
         .map_err(JobError::retry)?;
         if failed {
+            crate::tracking::deliveries_changed(ctx, vec![id.clone()]).await;
             metrics::counter!("civicpost_dispatch_failed_total").increment(1);
             tracing::warn!(delivery_id = %id, "dispatch failed: {summary}");
         }
@@ -261,6 +262,8 @@ async fn record(ctx: &AppState, id: &str, created: Created) -> Result<(), JobErr
     }
     .await
     .map_err(JobError::retry)?;
+    // Committed: the public page now shows the courier and its tracking number.
+    crate::tracking::deliveries_changed(ctx, vec![id.to_owned()]).await;
     metrics::counter!("civicpost_dispatched_total", "courier" => courier.as_str()).increment(1);
     match outcome {
         Recorded::Dispatched => {

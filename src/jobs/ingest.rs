@@ -3,7 +3,7 @@
 //! Idempotent: an inbox row already processed or ignored is left alone, and an event this
 //! inbox row already recorded (a run cut short by a crash or an expired lease) is skipped.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use async_trait::async_trait;
 use chrono::{NaiveDateTime, TimeDelta};
@@ -54,6 +54,8 @@ impl JobHandler for IngestWebhookHandler {
             .await
             .map_err(JobError::retry)?;
         report.count(courier);
+        // After the events' transactions committed: the public pages show them at once.
+        crate::tracking::deliveries_changed(state, report.touched.into_iter().collect()).await;
         Ok(())
     }
 }
@@ -100,6 +102,9 @@ struct Report {
     outcomes: BTreeMap<&'static str, usize>,
     /// Events that found a delivery (whatever they did to it).
     matched: usize,
+    /// Deliveries whose public view may have changed: every matched one, including reruns
+    /// (a run cut short may have committed an event and died before invalidating).
+    touched: BTreeSet<String>,
 }
 
 impl Report {
@@ -160,6 +165,7 @@ fn ingest(
         };
         if outcome != UNKNOWN_ORDER {
             report.matched += 1;
+            report.touched.insert(delivery_id);
         }
         report.add(outcome);
     }

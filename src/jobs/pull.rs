@@ -61,7 +61,8 @@ pub async fn pull_once(state: &AppState) -> Result<PullReport, StoreError> {
             };
             report.asked += 1;
             let round = round.clone();
-            report.recorded += state
+            let delivery_id = parcel.delivery_id.clone();
+            let recorded = state
                 .db
                 .run(move |c| {
                     let known: HashSet<_> = pull::known_events(c, &parcel.delivery_id)?
@@ -79,6 +80,11 @@ pub async fn pull_once(state: &AppState) -> Result<PullReport, StoreError> {
                     Ok::<_, StoreError>(recorded)
                 })
                 .await?;
+            if recorded > 0 {
+                // Committed: the public page shows what the webhook never brought.
+                crate::tracking::deliveries_changed(state, vec![delivery_id]).await;
+            }
+            report.recorded += recorded;
         }
     }
     if report.recorded > 0 {

@@ -40,6 +40,7 @@ pub mod migrations;
 pub mod pull;
 pub mod routing;
 pub mod schema;
+pub mod tracking;
 pub mod units;
 
 pub use conn::{Backend, DatabaseUrl, Db, DbConnection, StoreError, redact_url};

@@ -193,6 +193,7 @@ pub async fn retry_delivery(
     };
     match outcome {
         RetryOutcome::Requeued => {
+            crate::tracking::deliveries_changed(&state, vec![id.clone()]).await;
             tracing::info!(delivery_id = %id, operator_key = %operator.key_id, "dispatch retried");
             Ok(HttpResponse::Accepted().json(serde_json::json!({"id": id, "state": "received"})))
         }
