@@ -42,7 +42,7 @@ async fn order_at_simulator(app: &TestApp, reference: &str) -> String {
         .create_order(&OrderRequest {
             reference: reference.into(),
             service_code: "ETN011".into(),
-            sender: party("10", "11001"),
+            sender: party("10", "10101"),
             receiver: party("70", "70101"),
             weight_grams: 200,
             declared_value_vnd: 0,
