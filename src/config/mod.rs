@@ -14,8 +14,10 @@ use serde::{Deserialize, Serialize};
 use crate::store::DatabaseUrl;
 use crate::store::redact_url;
 
+mod callbacks;
 mod couriers;
 
+pub use callbacks::CallbacksSettings;
 pub use couriers::{
     BreakerSettings, CouriersSettings, SimulatorSettings, ViettelSettings, VnpostSettings,
 };
@@ -35,6 +37,7 @@ pub struct Settings {
     pub units: UnitsSettings,
     pub jobs: JobsSettings,
     pub couriers: CouriersSettings,
+    pub callbacks: CallbacksSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -140,6 +143,7 @@ fn defaults() -> serde_json::Value {
         "jobs": { "enabled": true, "poll_interval_ms": 500, "batch_size": 32, "concurrency": 8,
                   "lease_secs": 300, "backoff_base_ms": 5000, "backoff_cap_ms": 3_600_000 },
         "couriers": couriers::defaults(),
+        "callbacks": callbacks::defaults(),
     })
 }
 
@@ -250,6 +254,7 @@ impl Settings {
         }
         self.validate_jobs()?;
         self.couriers.validate(self.app.sandbox)?;
+        self.callbacks.validate()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid(
                 "log.level (CIVICPOST__LOG__LEVEL)",
@@ -378,6 +383,7 @@ impl Settings {
         );
         out.push('\n');
         self.couriers.to_masked_toml(&mut out);
+        self.callbacks.to_toml(&mut out);
         out
     }
 }
