@@ -9,6 +9,7 @@
 //! [`handlers::registry`].
 
 pub mod backoff;
+pub mod callback;
 pub mod courier_cancel;
 pub mod dispatch;
 pub mod handlers;
