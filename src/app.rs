@@ -25,6 +25,8 @@ pub struct AppState {
     pub units: Arc<Units>,
     pub metrics: PrometheusHandle,
     pub couriers: Arc<Couriers>,
+    /// The agency callbacks' HTTP client (address guard, timeouts, no redirects).
+    pub callbacks: Arc<crate::callbacks::Sender>,
     /// Sandbox mode, in the process that serves HTTP: the courier simulators it mounts.
     pub simulators: Option<Simulators>,
 }
@@ -108,6 +110,8 @@ async fn prepare_with(
         .unwrap_or_else(|| settings.app.public_base_url.clone());
     let couriers = Couriers::from_settings(&settings, &cache, &service_base)
         .map_err(|e| StartupError::Couriers(e.to_string()))?;
+    let callbacks = crate::callbacks::Sender::new(&settings.callbacks)
+        .map_err(|e| StartupError::Task(format!("callback HTTP client: {e}")))?;
     let simulators = match serving_at {
         Some(base) if settings.app.sandbox => Some(
             Simulators::new(&base, &settings.couriers.simulator).map_err(StartupError::Couriers)?,
@@ -121,6 +125,7 @@ async fn prepare_with(
         units,
         metrics: crate::telemetry::metrics_handle(),
         couriers: Arc::new(couriers),
+        callbacks: Arc::new(callbacks),
         simulators,
     })
 }

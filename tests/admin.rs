@@ -86,7 +86,7 @@ async fn agencies_are_created_and_changed_by_the_operator() {
                 "sender_phone": "028 3829 3236",
                 "default_postage_paid_by": "agency",
                 "callback_url": "https://motcua.example.gov.vn/hooks/civicpost",
-                "callback_secret": "whsec_bWF0LWtoYXUtYmktbWF0",
+                "callback_secret": "whsec_bWF0LWtoYXUtYmktbWF0LWN1YS1tb3QtY3VhLTIwMjY=",
                 "level": "province"
             }),
         )

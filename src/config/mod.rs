@@ -14,9 +14,11 @@ use serde::{Deserialize, Serialize};
 use crate::store::DatabaseUrl;
 use crate::store::redact_url;
 
+mod callbacks;
 mod couriers;
 mod tracking;
 
+pub use callbacks::CallbacksSettings;
 pub use couriers::{
     BreakerSettings, CouriersSettings, PullSettings, SimulatorSettings, ViettelSettings,
     VnpostSettings,
@@ -39,6 +41,7 @@ pub struct Settings {
     pub jobs: JobsSettings,
     pub couriers: CouriersSettings,
     pub tracking: TrackingSettings,
+    pub callbacks: CallbacksSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -145,6 +148,7 @@ fn defaults() -> serde_json::Value {
                   "lease_secs": 300, "backoff_base_ms": 5000, "backoff_cap_ms": 3_600_000 },
         "couriers": couriers::defaults(),
         "tracking": tracking::defaults(),
+        "callbacks": callbacks::defaults(),
     })
 }
 
@@ -256,6 +260,7 @@ impl Settings {
         self.validate_jobs()?;
         self.couriers.validate(self.app.sandbox)?;
         self.tracking.validate()?;
+        self.callbacks.validate()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid(
                 "log.level (CIVICPOST__LOG__LEVEL)",
@@ -385,6 +390,7 @@ impl Settings {
         out.push('\n');
         self.couriers.to_masked_toml(&mut out);
         self.tracking.to_masked_toml(&mut out);
+        self.callbacks.to_toml(&mut out);
         out
     }
 }

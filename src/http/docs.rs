@@ -43,6 +43,8 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         admin::deliveries::list_deliveries,
         admin::deliveries::get_delivery,
         admin::deliveries::retry_delivery,
+        admin::callbacks::delivery_callbacks,
+        admin::callbacks::replay,
         webhooks::viettelpost,
         webhooks::vnpost,
         track::track_by_code,
@@ -55,8 +57,9 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         (name = "deliveries", description = "Agencies enqueue results for home delivery and follow them (agency key)"),
         (name = "units", description = "Official administrative units (after 1 July 2025) and the old-to-new ward table"),
         (name = "routing", description = "Which courier, service and promised time a delivery gets, and why"),
-        (name = "admin", description = "Operator API: routing rules, agencies and the delivery failure queue (operator keys only)"),
+        (name = "admin", description = "Operator API: routing rules, agencies, the delivery failure queue and agency callbacks (operator keys only)"),
         (name = "tracking", description = "Citizens track a parcel by tracking code (masked) or by dossier code plus the phone's last 4 digits (full); no key, rate limited per address. HTML pages: /track"),
+        (name = "callbacks", description = "Signed status callbacks to agencies (Standard Webhooks). On every state change civicpost POSTs `{\"type\": \"delivery.state_changed\", \"timestamp\", \"data\": {event_id, delivery_id, dossier_code, tracking_code, state, reason, courier, courier_tracking_number, occurred_at}}` to the agency's callback_url with headers `webhook-id` (the event id, the same on retries and replays), `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>` keyed with the base64-decoded part of the agency's `whsec_` secret. A 2xx ends it; 410 Gone disables the endpoint; anything else is retried with exponential backoff and jitter for about 3 days. Operators see the attempts at GET /v1/admin/deliveries/{id}/callbacks and replay with POST /v1/admin/callbacks/replay."),
         (name = "webhooks", description = "Couriers' status updates in their native formats, authenticated by the courier's own credential (no API key)"),
     )
 )]

@@ -43,6 +43,7 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(admin::rules_scope())
         .service(admin::agencies_scope())
         .service(admin::deliveries_scope())
+        .service(admin::callbacks_scope())
         .service(agency::scope())
         .service(webhooks::scope())
         .service(track::scope())

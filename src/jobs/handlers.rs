@@ -11,4 +11,5 @@ pub fn registry() -> Registry<AppState> {
         .with(super::dispatch::DispatchHandler)
         .with(super::courier_cancel::CourierCancelHandler)
         .with(IngestWebhookHandler)
+        .with(super::callback::CallbackHandler)
 }

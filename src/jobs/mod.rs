@@ -9,6 +9,7 @@
 //! [`handlers::registry`].
 
 pub mod backoff;
+pub mod callback;
 pub mod courier_cancel;
 pub mod dispatch;
 pub mod handlers;
@@ -55,6 +56,12 @@ pub trait JobHandler<C = AppState>: Send + Sync + 'static {
     fn kind(&self) -> JobKind;
 
     async fn run(&self, job: &ClaimedJob, ctx: &C) -> Result<(), JobError>;
+
+    /// This kind's retry delays when it has its own schedule (agency callbacks retry for
+    /// days); `None`, the default: the worker's (`[jobs]` settings).
+    fn backoff(&self, _ctx: &C) -> Option<Backoff> {
+        None
+    }
 }
 
 /// Handlers by kind. The worker claims only the kinds registered here.

@@ -227,12 +227,17 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
     async fn execute(self, job: ClaimedJob) {
         let started = Instant::now();
         let kind = job.kind.as_str();
-        let result = match self.shared.registry.get(job.kind) {
+        let handler = self.shared.registry.get(job.kind);
+        let backoff = handler
+            .as_ref()
+            .and_then(|h| h.backoff(&self.shared.ctx))
+            .unwrap_or(self.shared.options.backoff);
+        let result = match handler {
             Some(handler) => self.run_handler(handler, &job).await,
             // Cannot happen: only registered kinds are claimed.
             None => Err(JobError::retry("no handler registered in this worker")),
         };
-        let outcome = self.apply(&job, result).await;
+        let outcome = self.apply(&job, result, &backoff).await;
         let (label, counter) = match outcome {
             Outcome::Succeeded => ("succeeded", "civicpost_jobs_succeeded_total"),
             Outcome::Retried => ("retried", "civicpost_jobs_retried_total"),
@@ -275,8 +280,13 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
         }
     }
 
-    async fn apply(&self, job: &ClaimedJob, result: Result<(), JobError>) -> Outcome {
-        let decision = decide(job, result, &self.shared.options.backoff, now_utc());
+    async fn apply(
+        &self,
+        job: &ClaimedJob,
+        result: Result<(), JobError>,
+        backoff: &Backoff,
+    ) -> Outcome {
+        let decision = decide(job, result, backoff, now_utc());
         let owned = job.clone();
         let applied = {
             let decision = decision.clone();

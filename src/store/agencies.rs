@@ -8,7 +8,7 @@ use super::{DbConnection, StoreError};
 use crate::domain::ids::{new_id, now_utc};
 use crate::domain::keys::{self, KeyRole};
 
-#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[derive(Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = agencies)]
 pub struct Agency {
     pub id: String,
@@ -25,6 +25,26 @@ pub struct Agency {
     pub active: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// Set when the endpoint answered 410 Gone; cleared when a callback URL is set again.
+    pub callback_disabled_at: Option<NaiveDateTime>,
+}
+
+/// Everything but the callback secret, which never prints.
+impl std::fmt::Debug for Agency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Agency")
+            .field("id", &self.id)
+            .field("code", &self.code)
+            .field("name", &self.name)
+            .field("callback_url", &self.callback_url)
+            .field(
+                "callback_secret",
+                &self.callback_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field("callback_disabled_at", &self.callback_disabled_at)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -136,8 +156,9 @@ pub fn find_by_id(conn: &mut DbConnection, id: &str) -> Result<Option<Agency>, S
 }
 
 /// A change to an agency's settings: an outer `None` leaves the field alone, `Some(None)`
-/// clears it. Callers validate first (see `http::admin::agencies`).
-#[derive(Debug, Clone, Default, AsChangeset)]
+/// clears it. Callers validate first (see `http::admin::agencies`). Its `Debug` never shows
+/// the callback secret.
+#[derive(Clone, Default, AsChangeset)]
 #[diesel(table_name = agencies)]
 pub struct AgencyChanges {
     pub name: Option<String>,
@@ -149,6 +170,23 @@ pub struct AgencyChanges {
     pub callback_secret: Option<Option<String>>,
     pub level: Option<Option<String>>,
     pub active: Option<bool>,
+    pub callback_disabled_at: Option<Option<NaiveDateTime>>,
+}
+
+impl std::fmt::Debug for AgencyChanges {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let secret = self
+            .callback_secret
+            .as_ref()
+            .map(|s| s.as_ref().map(|_| "[redacted]"));
+        f.debug_struct("AgencyChanges")
+            .field("name", &self.name)
+            .field("callback_url", &self.callback_url)
+            .field("callback_secret", &secret)
+            .field("callback_disabled_at", &self.callback_disabled_at)
+            .field("active", &self.active)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Applies `changes` to the agency with this code and returns it as stored.

@@ -28,6 +28,7 @@ macro_rules! insert_rows {
 }
 
 pub mod agencies;
+pub mod callbacks;
 mod conn;
 pub mod courier_events;
 pub mod courier_units;

@@ -59,6 +59,7 @@ diesel::table! {
         active -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        callback_disabled_at -> Nullable<Timestamp>,
     }
 }
 
@@ -230,6 +231,8 @@ diesel::table! {
         error -> Nullable<Text>,
         response_excerpt -> Nullable<Text>,
         attempted_at -> Timestamp,
+        job_id -> Nullable<Text>,
+        duration_ms -> Nullable<Integer>,
     }
 }
 

@@ -1,5 +1,8 @@
 //! `/v1/admin/agencies`: the one-stop shops that send deliveries, and their settings.
-//! The callback secret is write-only: responses say only whether one is set.
+//! The callback secret is write-only: responses say only whether one is set, except the one
+//! answer that generated it (an agency with a callback URL always has a usable secret).
+
+use std::time::Duration;
 
 use actix_web::http::header::{CacheControl, CacheDirective};
 use actix_web::{HttpResponse, get, patch, post, web};
@@ -11,10 +14,12 @@ use utoipa::ToSchema;
 use super::agencies_check::{AgencyInput, check};
 use super::double_option;
 use crate::app::AppState;
+use crate::callbacks::{guard, signing};
 use crate::domain::validation::FieldError;
 use crate::http::auth::OperatorCaller;
 use crate::http::problem::{ApiError, Problem};
-use crate::store::agencies::{self, Agency, AgencyError, NewAgency};
+use crate::store::DbConnection;
+use crate::store::agencies::{self, Agency, AgencyChanges, AgencyError, NewAgency};
 
 #[derive(Serialize, ToSchema)]
 pub struct AgencyView {
@@ -34,8 +39,12 @@ pub struct AgencyView {
     pub default_postage_paid_by: String,
     #[schema(example = "https://motcua.hochiminhcity.gov.vn/hooks/civicpost")]
     pub callback_url: Option<String>,
-    /// The secret itself is never returned.
+    /// The secret itself is never returned (but once, when generated).
     pub callback_secret_set: bool,
+    /// When the endpoint answered 410 Gone and callbacks stopped; setting `callback_url`
+    /// again clears it.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub callback_disabled_at: Option<NaiveDateTime>,
     #[schema(example = "province")]
     pub level: Option<String>,
     pub active: bool,
@@ -54,6 +63,7 @@ impl From<Agency> for AgencyView {
             sender_phone: a.sender_phone,
             default_postage_paid_by: a.default_postage_paid_by,
             callback_url: a.callback_url,
+            callback_disabled_at: a.callback_disabled_at,
             level: a.level,
             active: a.active,
             created_at: a.created_at,
@@ -68,6 +78,24 @@ pub struct AgencyCreated {
     pub agency: AgencyView,
     #[schema(example = "cpa_k3m9x2qa_7hw4n8r2t6y3u9e5c2v8b4z6m3k7p9q2")]
     pub api_key: String,
+    /// Present only when a callback URL was given without a secret: the secret generated
+    /// for it, shown this once. Receivers verify signatures with it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD3tTcBxiIs8k=")]
+    pub generated_callback_secret: Option<String>,
+}
+
+/// An agency after a change.
+#[derive(Serialize, ToSchema)]
+pub struct AgencySaved {
+    #[serde(flatten)]
+    pub agency: AgencyView,
+    /// Present only when this change left a callback URL without a usable secret (a URL set
+    /// on an agency that had none, or the secret cleared): the secret generated for it,
+    /// shown this once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(example = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD3tTcBxiIs8k=")]
+    pub generated_callback_secret: Option<String>,
 }
 
 /// A new agency. `code` and `name` are required.
@@ -81,7 +109,7 @@ pub struct AgencyCreated {
     "sender_phone": "028 3829 3236",
     "default_postage_paid_by": "recipient",
     "callback_url": "https://motcua.hochiminhcity.gov.vn/hooks/civicpost",
-    "callback_secret": "whsec_bWF0LWtoYXUtYmktbWF0LTIwMjY=",
+    "callback_secret": "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD3tTcBxiIs8k=",
     "level": "province"
 }))]
 pub struct AgencyCreate {
@@ -93,9 +121,11 @@ pub struct AgencyCreate {
     pub sender_phone: Option<String>,
     /// `agency` or `recipient` (default).
     pub default_postage_paid_by: Option<String>,
-    /// `https://…` (or `http://…`) where delivery events are posted.
+    /// `https://…` (or `http://…`) where delivery events are posted; it must reach a
+    /// public address (unless `callbacks.allow_private_addresses`).
     pub callback_url: Option<String>,
-    /// Signs callbacks (Standard Webhooks); 16-256 printable characters. Write-only.
+    /// Signs callbacks (Standard Webhooks): `whsec_` + base64 of 24-64 random bytes.
+    /// Write-only. Left out with a `callback_url`: one is generated and returned once.
     pub callback_secret: Option<String>,
     /// `province`, `commune`, `ministry` or `other`.
     pub level: Option<String>,
@@ -119,10 +149,12 @@ pub struct AgencyChange {
     #[schema(value_type = Option<String>)]
     pub sender_phone: Option<Option<String>>,
     pub default_postage_paid_by: Option<String>,
+    /// Setting it (even to the same URL) re-enables an endpoint disabled by a 410 Gone.
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub callback_url: Option<Option<String>>,
-    /// Write-only.
+    /// Write-only; `whsec_` + base64 of 24-64 bytes. `null` while a URL stays set makes a
+    /// new one, returned once (rotation).
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
     pub callback_secret: Option<Option<String>>,
@@ -172,7 +204,8 @@ pub async fn list_agencies(
     Ok(HttpResponse::Ok().json(views))
 }
 
-/// Creates an agency and its first API key, returned once in the body.
+/// Creates an agency and its first API key, returned once in the body (with the generated
+/// callback secret when a `callback_url` came without one).
 #[utoipa::path(
     context_path = "/v1/admin/agencies",
     tag = "admin",
@@ -230,6 +263,7 @@ pub async fn create_agency(
         active: b.active,
     };
     let mut changes = check(&state.units, input, &mut errors);
+    check_callback_address(&state, &changes, &mut errors).await;
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
@@ -241,14 +275,14 @@ pub async fn create_agency(
         sender_phone: changes.sender_phone.take().flatten(),
         level: changes.level.take().flatten(),
     };
-    let (agency, api_key) = state
+    let (agency, api_key, generated_callback_secret) = state
         .db
         .run(move |conn| {
             // The settings `create` does not take are applied in the same transaction.
             conn.transaction(|conn| {
                 let (_, key) = agencies::create(conn, &new)?;
-                let agency = agencies::update(conn, &new.code, &changes)?;
-                Ok::<_, AgencyError>((agency, key))
+                let (agency, secret) = apply(conn, &new.code, changes)?;
+                Ok::<_, AgencyError>((agency, key, secret))
             })
             .map_err(agency_error)
         })
@@ -259,6 +293,7 @@ pub async fn create_agency(
         .json(AgencyCreated {
             agency: agency.into(),
             api_key,
+            generated_callback_secret,
         }))
 }
 
@@ -294,7 +329,9 @@ pub async fn get_agency(
 }
 
 /// Changes an agency's settings; every invalid field is reported at once and nothing is
-/// written. `active: false` makes its keys answer 403.
+/// written. `active: false` makes its keys answer 403. A `callback_url` must reach a public
+/// address; set without a usable secret, it gets one generated and returned once
+/// (`generated_callback_secret`); setting it again re-enables an endpoint a 410 disabled.
 #[utoipa::path(
     context_path = "/v1/admin/agencies",
     tag = "admin",
@@ -302,8 +339,8 @@ pub async fn get_agency(
     request_body = AgencyChange,
     security(("bearer" = [])),
     responses(
-        (status = 200, body = AgencyView),
-        (status = 400, description = "Invalid fields, each named in errors[]", body = Problem, content_type = "application/problem+json"),
+        (status = 200, body = AgencySaved),
+        (status = 400, description = "Invalid fields, each named in errors[] (a callback_url reaching a private address: not_public_address)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "Missing or unknown key", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an operator key", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such agency", body = Problem, content_type = "application/problem+json"),
@@ -331,12 +368,80 @@ pub async fn update_agency(
     };
     let mut errors = Vec::new();
     let changes = check(&state.units, input, &mut errors);
+    check_callback_address(&state, &changes, &mut errors).await;
     if !errors.is_empty() {
         return Err(ApiError::Validation(errors));
     }
-    let agency = state
+    let (agency, generated_callback_secret) = state
         .db
-        .run(move |conn| agencies::update(conn, &code, &changes).map_err(agency_error))
+        .run(move |conn| {
+            conn.transaction(|conn| apply(conn, &code, changes))
+                .map_err(agency_error)
+        })
         .await?;
-    Ok(HttpResponse::Ok().json(AgencyView::from(agency)))
+    if generated_callback_secret.is_some() {
+        tracing::info!(agency = %agency.code, "callback secret generated");
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header(CacheControl(vec![CacheDirective::NoStore]))
+        .json(AgencySaved {
+            agency: agency.into(),
+            generated_callback_secret,
+        }))
+}
+
+/// A callback URL must reach a public address (unless the deployment allows private ones):
+/// checked here, where name resolution can run, besides at every send.
+async fn check_callback_address(
+    state: &AppState,
+    changes: &AgencyChanges,
+    errors: &mut Vec<FieldError>,
+) {
+    let Some(Some(url)) = &changes.callback_url else {
+        return;
+    };
+    let Ok(parsed) = guard::parse(url) else {
+        return;
+    };
+    let settings = &state.settings.callbacks;
+    let timeout = Duration::from_millis(settings.connect_timeout_ms);
+    if let Err(problem) =
+        guard::check_resolved(&parsed, settings.allow_private_addresses, timeout).await
+    {
+        errors.push(FieldError::new(
+            "callback_url",
+            "not_public_address",
+            problem.to_string(),
+        ));
+    }
+}
+
+/// Applies checked changes to the agency `code`, inside the caller's transaction. Setting a
+/// callback URL re-enables an endpoint a 410 disabled; an agency left with a URL but no
+/// usable secret gets a generated one, returned here (only its holder ever sees it).
+fn apply(
+    conn: &mut DbConnection,
+    code: &str,
+    mut changes: AgencyChanges,
+) -> Result<(Agency, Option<String>), AgencyError> {
+    let current =
+        agencies::find_by_code(conn, code)?.ok_or_else(|| AgencyError::NotFound(code.into()))?;
+    if changes.callback_url.is_some() {
+        changes.callback_disabled_at = Some(None);
+    }
+    let url = match &changes.callback_url {
+        Some(url) => url.is_some(),
+        None => current.callback_url.is_some(),
+    };
+    let secret = match &changes.callback_secret {
+        Some(secret) => secret.clone(),
+        None => current.callback_secret.clone(),
+    };
+    let usable = secret.is_some_and(|s| signing::check_secret(&s).is_ok());
+    let generated = (url && !usable).then(signing::generate_secret);
+    if let Some(secret) = &generated {
+        changes.callback_secret = Some(Some(secret.clone()));
+    }
+    let agency = agencies::update(conn, code, &changes)?;
+    Ok((agency, generated))
 }

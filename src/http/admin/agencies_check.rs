@@ -1,6 +1,7 @@
 //! Checks agency settings from the admin API, reporting every invalid field at once, and
 //! turns them into the store's change set (trimmed, phone normalised).
 
+use crate::callbacks::{guard, signing};
 use crate::domain::delivery::PaidBy;
 use crate::domain::validation::FieldError;
 use crate::store::agencies::AgencyChanges;
@@ -8,12 +9,12 @@ use crate::units::Units;
 use crate::units::codes::is_code;
 
 const MAX_TEXT: usize = 200;
-const MAX_URL: usize = 2048;
 const LEVELS: [&str; 4] = ["province", "commune", "ministry", "other"];
 
 /// Agency settings as sent, in PATCH shape: an outer `None` leaves a field alone and
-/// `Some(None)` clears it. A create sends every given field as `Some(Some(…))`.
-#[derive(Debug, Default)]
+/// `Some(None)` clears it. A create sends every given field as `Some(Some(…))`. No `Debug`:
+/// it holds the callback secret.
+#[derive(Default)]
 pub struct AgencyInput {
     pub name: Option<String>,
     pub sender_ward_code: Option<Option<String>>,
@@ -87,29 +88,32 @@ pub fn check(units: &Units, input: AgencyInput, errors: &mut Vec<FieldError>) ->
     let callback_url = input.callback_url.map(|u| {
         u.and_then(|u| {
             let u = u.trim();
-            let ok = callback_url_ok(u);
-            if !ok {
-                fail(
-                    "callback_url",
-                    "invalid_url",
-                    "give an absolute https:// (or http://) URL with a host, at most 2048 characters, no spaces".into(),
-                );
+            match guard::parse(u) {
+                Ok(_) => Some(u.to_owned()),
+                Err(problem) => {
+                    fail("callback_url", "invalid_url", problem.to_string());
+                    None
+                }
             }
-            ok.then(|| u.to_owned())
         })
     });
     let callback_secret = input.callback_secret.map(|s| {
         s.and_then(|s| {
-            let ok = (16..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic());
-            if !ok {
-                // Never echo the secret back, not even in an error.
-                fail(
-                    "callback_secret",
-                    "invalid_secret",
-                    "a callback secret is 16-256 printable ASCII characters without spaces".into(),
-                );
+            let s = s.trim();
+            match signing::check_secret(s) {
+                Ok(()) => Some(s.to_owned()),
+                Err(e) => {
+                    // Never echo the secret back, not even in an error.
+                    fail(
+                        "callback_secret",
+                        "invalid_secret",
+                        format!(
+                            "{e}: a callback secret is whsec_ followed by the base64 of 24 to 64 random bytes (Standard Webhooks); leave it out to have one generated"
+                        ),
+                    );
+                    None
+                }
             }
-            ok.then_some(s)
         })
     });
     let level = input.level.map(|l| {
@@ -137,6 +141,7 @@ pub fn check(units: &Units, input: AgencyInput, errors: &mut Vec<FieldError>) ->
         callback_secret,
         level,
         active: input.active,
+        callback_disabled_at: None,
     }
 }
 
@@ -185,16 +190,6 @@ fn phone(raw: &str) -> Option<String> {
     ok.then_some(national)
 }
 
-fn callback_url_ok(url: &str) -> bool {
-    let rest = url
-        .strip_prefix("https://")
-        .or_else(|| url.strip_prefix("http://"));
-    let host = rest.map(|r| r.split(['/', '?', '#']).next().unwrap_or(""));
-    url.len() <= MAX_URL
-        && !url.chars().any(|c| c.is_whitespace() || c.is_control())
-        && host.is_some_and(|h| !h.is_empty() && !h.starts_with(':') && !h.contains('@'))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -208,15 +203,5 @@ mod tests {
         assert_eq!(phone("12345"), None);
         assert_eq!(phone("0912-abc"), None);
         assert_eq!(phone("+1 415 555 0100"), None);
-    }
-
-    #[test]
-    fn callback_urls_need_a_scheme_and_host() {
-        assert!(callback_url_ok("https://motcua.example.gov.vn/hooks?x=1"));
-        assert!(callback_url_ok("http://10.0.0.5:8080/cb"));
-        assert!(!callback_url_ok("ftp://example.com"));
-        assert!(!callback_url_ok("https:///path"));
-        assert!(!callback_url_ok("https://user@evil.example"));
-        assert!(!callback_url_ok("https://a b.vn"));
     }
 }

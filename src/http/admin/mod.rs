@@ -1,10 +1,11 @@
-//! The operator's API (operator keys only): routing rules and agencies.
+//! The operator's API (operator keys only): routing rules, agencies, deliveries and callbacks.
 //!
 //! Each area has its own narrow scope (`/v1/admin/routing-rules`, `/v1/admin/agencies`)
 //! rather than one `/v1/admin` scope, so other operator areas can add theirs beside it.
 
 pub mod agencies;
 mod agencies_check;
+pub mod callbacks;
 pub mod deliveries;
 pub mod rules;
 
@@ -32,6 +33,11 @@ pub fn deliveries_scope() -> actix_web::Scope {
         .service(deliveries::list_deliveries)
         .service(deliveries::get_delivery)
         .service(deliveries::retry_delivery)
+        .service(callbacks::delivery_callbacks)
+}
+
+pub fn callbacks_scope() -> actix_web::Scope {
+    actix_web::web::scope("/v1/admin/callbacks").service(callbacks::replay)
 }
 
 /// For PATCH bodies: tells a field left out (`None`) from one set to `null` (`Some(None)`).
