@@ -419,8 +419,7 @@ pub async fn cancel_delivery(
         .await?;
     if let Ok(row) = &result {
         // Committed: the citizen's page says cancelled from the next read on.
-        crate::tracking::cache::invalidate(&state.cache, std::slice::from_ref(&row.tracking_code))
-            .await;
+        crate::tracking::codes_changed(&state, std::slice::from_ref(&row.tracking_code)).await;
     }
     match result {
         Ok(row) => Ok(HttpResponse::Ok().json(DeliveryView::new(

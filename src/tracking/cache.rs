@@ -23,9 +23,10 @@ use super::view::TrackingView;
 use crate::cache::{Cache, Coordinator};
 use crate::store::StoreError;
 
-/// Versions outlive every entry by far, so an expired version can never make an old entry
-/// (filed under "no version") current again.
-const VERSION_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How much longer than the entries a version lives. An entry filed under "no version" by a
+/// reader that read before the first invalidation is gone (its TTL, plus the time that slow
+/// reader took) long before the version expires and "no version" could be current again.
+const VERSION_MARGIN: Duration = Duration::from_secs(3600);
 
 fn version_key(code: &str) -> String {
     format!("track:ver:{code}")
@@ -108,12 +109,16 @@ async fn store(
 }
 
 /// Marks these codes changed: the next read of each rebuilds from the database. Call after
-/// the transaction that changed them has committed.
-pub async fn invalidate(cache: &Cache, codes: &[String]) {
+/// the transaction that changed them has committed. `entry_ttl`: what views are cached for.
+pub async fn invalidate(cache: &Cache, codes: &[String], entry_ttl: Duration) {
     for code in codes {
         let version = format!("{:016x}", rand::random::<u64>());
         if let Err(e) = cache
-            .set(&version_key(code), version.as_bytes(), VERSION_TTL)
+            .set(
+                &version_key(code),
+                version.as_bytes(),
+                entry_ttl + VERSION_MARGIN,
+            )
             .await
         {
             // Nothing more to do here: the entry's TTL bounds how long it may be served.
@@ -182,7 +187,7 @@ mod tests {
         // The database moved on without telling: the cached view is still served.
         let stale = read(&cache, DeliveryState::OutForDelivery).await;
         assert_eq!(stale, (DeliveryState::InTransit, false));
-        invalidate(&cache, &["K7RM2XQ9H4".to_owned()]).await;
+        invalidate(&cache, &["K7RM2XQ9H4".to_owned()], Duration::from_secs(60)).await;
         let fresh = read(&cache, DeliveryState::OutForDelivery).await;
         assert_eq!(fresh, (DeliveryState::OutForDelivery, true));
         assert!(
@@ -198,7 +203,7 @@ mod tests {
         // A reader loads the old state; a writer commits and invalidates before the reader
         // stores what it read.
         let (old, _) = get_or_load(&cache, &code, Duration::from_secs(60), || async {
-            invalidate(&cache, std::slice::from_ref(&code)).await;
+            invalidate(&cache, std::slice::from_ref(&code), Duration::from_secs(60)).await;
             Ok(Some(view(DeliveryState::InTransit)))
         })
         .await

@@ -179,7 +179,13 @@ pub async fn deliveries_changed(state: &AppState, delivery_ids: Vec<String>) {
         .run(move |conn| store::tracking_codes(conn, &delivery_ids))
         .await
     {
-        Ok(codes) => cache::invalidate(&state.cache, &codes).await,
+        Ok(codes) => codes_changed(state, &codes).await,
         Err(e) => tracing::warn!(error = %e, "tracking views not invalidated"),
     }
+}
+
+/// As [`deliveries_changed`], for a caller that has the (canonical) tracking codes at hand.
+pub async fn codes_changed(state: &AppState, codes: &[String]) {
+    let ttl = state.settings.tracking.cache_ttl();
+    cache::invalidate(&state.cache, codes, ttl).await;
 }

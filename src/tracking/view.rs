@@ -1,7 +1,7 @@
 //! What a citizen sees of a delivery: masked by default, in full with the dossier code and
 //! the last 4 phone digits. Times are Vietnam time.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono::{DateTime, FixedOffset, NaiveDateTime, SubsecRound};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -23,8 +23,9 @@ pub const VIETNAM: FixedOffset = match FixedOffset::east_opt(7 * 3600) {
     None => panic!("UTC+7 is a valid offset"),
 };
 
+/// Vietnam time, to the second: what a citizen reads (stored times carry microseconds).
 pub fn local(t: NaiveDateTime) -> DateTime<FixedOffset> {
-    t.and_utc().with_timezone(&VIETNAM)
+    t.and_utc().trunc_subsecs(0).with_timezone(&VIETNAM)
 }
 
 /// How much of the recipient a view shows.
