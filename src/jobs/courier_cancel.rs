@@ -10,7 +10,6 @@ use crate::app::AppState;
 use crate::couriers::{CourierError, exchange};
 use crate::domain::courier::Courier;
 use crate::domain::jobs::JobKind;
-use crate::store::dispatch as store;
 
 pub struct CourierCancelHandler;
 
@@ -39,15 +38,8 @@ impl JobHandler for CourierCancelHandler {
         let reference = job.delivery_id.clone().unwrap_or_default();
         let (outcome, calls) =
             exchange::capture(adapter.cancel_order(&payload.tracking_number, &reference)).await;
-        if !reference.is_empty() && !calls.is_empty() {
-            let (id, job_id) = (reference.clone(), job.id.clone());
-            let saved = ctx
-                .db
-                .run(move |c| store::save_exchanges(c, &id, Some(&job_id), &calls))
-                .await;
-            if let Err(e) = saved {
-                tracing::warn!(error = %e, "courier exchanges not kept");
-            }
+        if !reference.is_empty() {
+            super::dispatch::keep_exchanges(ctx, &reference, &job.id, calls).await;
         }
         match outcome {
             Ok(()) => {

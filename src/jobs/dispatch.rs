@@ -279,8 +279,13 @@ async fn record(ctx: &AppState, id: &str, created: Created) -> Result<(), JobErr
     Ok(())
 }
 
-/// Keeps the attempt's masked courier calls; losing them must not fail the dispatch.
-async fn keep_exchanges(ctx: &AppState, id: &str, job_id: &str, calls: Vec<exchange::Exchange>) {
+/// Keeps a job's masked courier calls on the delivery; losing them must not fail the job.
+pub(super) async fn keep_exchanges(
+    ctx: &AppState,
+    id: &str,
+    job_id: &str,
+    calls: Vec<exchange::Exchange>,
+) {
     if calls.is_empty() {
         return;
     }

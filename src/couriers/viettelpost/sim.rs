@@ -73,7 +73,8 @@ impl SimState {
     pub fn new(config: SimConfig) -> Self {
         let inner = Inner {
             webhook_url: config.webhook_url.clone(),
-            next_order: first_order_number(),
+            // From the clock: a restart never reissues a stored number.
+            next_order: crate::couriers::sandbox::clock_serial(900_000_000) + 1,
             ..Inner::default()
         };
         let http = reqwest::Client::builder()
@@ -228,15 +229,6 @@ impl SimState {
     fn refuses_routes(&self) -> bool {
         self.lock().faults.refuse_route
     }
-}
-
-/// Where this run's order numbers start: from the clock (tenths of a second), so a
-/// simulator restarted on the same database never hands out a number it gave before.
-fn first_order_number() -> u64 {
-    let tenths = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() / 100);
-    u64::try_from(tenths % 900_000_000).unwrap_or(0) + 1
 }
 
 pub(super) fn ok(message: &str, data: Value) -> HttpResponse {

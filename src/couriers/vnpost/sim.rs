@@ -125,7 +125,8 @@ impl SimState {
             .map_err(|e| format!("simulator HTTP client: {e}"))?;
         let inner = Inner {
             webhook_url: config.webhook_url.clone(),
-            serial: first_serial(),
+            // From the clock: a restart never reissues a stored itemCode.
+            serial: u32::try_from(crate::couriers::sandbox::clock_serial(80_000_000)).unwrap_or(0),
             ..Inner::default()
         };
         Ok(Self {
@@ -167,15 +168,6 @@ impl SimState {
         // A panic elsewhere must not wedge the simulator.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
-}
-
-/// Where this run's item codes start: from the clock (tenths of a second), so a simulator
-/// restarted on the same database never hands out an itemCode it gave before.
-fn first_serial() -> u32 {
-    let tenths = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() / 100);
-    u32::try_from(tenths % 80_000_000).unwrap_or(0)
 }
 
 pub fn configure(state: Arc<SimState>) -> impl FnOnce(&mut web::ServiceConfig) + Clone + 'static {
