@@ -31,3 +31,23 @@ ensure_browser() {
     apt_install chromium chromium-driver fonts-dejavu-core
   fi
 }
+
+# The email tests send through a real SMTP server: tests/notify/smtp_sink.py runs on aiosmtpd
+# (Debian python3-aiosmtpd, which serves /usr/bin/python3; a python3 earlier in PATH, such as
+# pyenv's, may not see it). Exports CIVICPOST_TEST_SMTP_PYTHON, the interpreter that has it.
+smtp_python() {
+  local py
+  for py in "${CIVICPOST_TEST_SMTP_PYTHON:-}" python3 /usr/bin/python3; do
+    [ -n "$py" ] && command -v "$py" >/dev/null && "$py" -c 'import aiosmtpd' >/dev/null 2>&1 \
+      && { command -v "$py"; return 0; }
+  done
+  return 1
+}
+ensure_smtp() {
+  if ! smtp_python >/dev/null; then
+    echo "installing python3-aiosmtpd (SMTP server of the email tests)"
+    apt_install python3 python3-aiosmtpd
+  fi
+  CIVICPOST_TEST_SMTP_PYTHON=$(smtp_python) || { echo "aiosmtpd still not importable" >&2; return 1; }
+  export CIVICPOST_TEST_SMTP_PYTHON
+}

@@ -29,6 +29,10 @@ pub struct AppState {
     pub callbacks: Arc<crate::callbacks::Sender>,
     /// Sandbox mode, in the process that serves HTTP: the courier simulators it mounts.
     pub simulators: Option<Simulators>,
+    /// Citizen messages: templates, SMS and email transports, quiet hours.
+    pub notifier: Arc<crate::notify::Notifier>,
+    /// Courier webhook bodies, stored with group commit.
+    pub inbox: crate::store::inbox_writer::InboxWriter,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -112,14 +116,18 @@ async fn prepare_with(
         .map_err(|e| StartupError::Couriers(e.to_string()))?;
     let callbacks = crate::callbacks::Sender::new(&settings.callbacks)
         .map_err(|e| StartupError::Task(format!("callback HTTP client: {e}")))?;
+    let notifier = crate::notify::Notifier::from_settings(&settings, &service_base)
+        .map_err(|e| StartupError::Task(e.to_string()))?;
     let simulators = match serving_at {
         Some(base) if settings.app.sandbox => Some(
             Simulators::new(&base, &settings.couriers.simulator).map_err(StartupError::Couriers)?,
         ),
         _ => None,
     };
+    let inbox = crate::store::inbox_writer::InboxWriter::start(db.clone());
     Ok(AppState {
         settings: Arc::new(settings),
+        inbox,
         db,
         cache,
         units,
@@ -127,6 +135,7 @@ async fn prepare_with(
         couriers: Arc::new(couriers),
         callbacks: Arc::new(callbacks),
         simulators,
+        notifier: Arc::new(notifier),
     })
 }
 
@@ -204,6 +213,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<actix_
     let body_limit = settings.http.body_limit_bytes;
     let simulators = state.simulators.clone();
     let data = web::Data::new(state);
+    let dev_settings = settings.clone();
     let mut server = HttpServer::new(move || {
         let simulators = simulators.clone();
         App::new()
@@ -213,6 +223,7 @@ fn http_server(state: AppState, listener: TcpListener) -> std::io::Result<actix_
                     sims.configure()(cfg);
                 }
             })
+            .configure(crate::http::dev::configure(&dev_settings))
             .configure(crate::http::configure(body_limit))
             .wrap(from_fn(crate::http::request_id_and_metrics))
             .wrap(TracingLogger::<crate::http::span::RouteSpan>::new())

@@ -13,6 +13,8 @@ pub mod domain;
 pub mod http;
 pub mod intake;
 pub mod jobs;
+pub mod notify;
+pub mod reports;
 pub mod routing;
 pub mod store;
 pub mod telemetry;

@@ -2,7 +2,7 @@
 
 use std::sync::OnceLock;
 
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::format::FmtSpan;
 
@@ -28,13 +28,24 @@ pub fn init_logging(settings: &LogSettings) {
     };
 }
 
+/// Seconds: from a cached read (milliseconds) to a courier call near its timeout.
+const LATENCY_BUCKETS: &[f64] = &[
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
 /// The process-wide Prometheus recorder: a process has one global recorder, so every
 /// application instance in it (tests start several) shares this handle.
 pub fn metrics_handle() -> PrometheusHandle {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
     HANDLE
         .get_or_init(|| {
-            let recorder = PrometheusBuilder::new().build_recorder();
+            // Latencies as histograms with buckets, not summaries: Prometheus can then
+            // aggregate them across replicas (`histogram_quantile` in the alert rules).
+            // (It refuses only an empty bucket list, which this is not.)
+            let builder = PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .unwrap_or_else(|_| PrometheusBuilder::new());
+            let recorder = builder.build_recorder();
             let handle = recorder.handle();
             // Fails only if another recorder was installed first; metrics then go there.
             let _ = metrics::set_global_recorder(recorder);

@@ -192,13 +192,14 @@ fn agency_keys_print_alone_on_the_last_line() {
     assert!(last.starts_with("cpa_") && !last.contains(' '), "{text}");
 
     let out = civicpost(Some(&db), &["agency", "rotate-key", "H42"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
     let rotated = stdout(&out).lines().last().unwrap_or_default().to_owned();
     assert!(rotated.starts_with("cpa_") && rotated != last);
 
     let out = civicpost(Some(&db), &["agency", "list"], &[]);
     assert!(stdout(&out).contains("H42"));
     let out = civicpost(Some(&db), &["agency", "disable", "H42"], &[]);
-    assert!(out.status.success());
+    assert!(out.status.success(), "{}", stderr(&out));
     let out = civicpost(Some(&db), &["agency", "list"], &[]);
     assert!(stdout(&out).contains("disabled"));
 

@@ -492,26 +492,24 @@ async fn two_workers_do_200_jobs_exactly_once() {
 async fn operators_see_depth_and_the_oldest_due_job() {
     let db = TestDb::new();
     let pool = open(&db, 2);
-    assert_eq!(
-        pool.run_blocking(outbox::oldest_due_age).expect("age"),
-        None
-    );
+    let oldest = |pool: &Db| {
+        pool.run_blocking(civicpost::store::gauges::queue_health)
+            .expect("health")
+            .oldest_due
+    };
+    assert_eq!(oldest(&pool), []);
     let mut later = new_job(1);
     later.run_at = Some(civicpost::domain::ids::now_utc() + chrono::Duration::hours(1));
     pool.run_blocking(|c| outbox::enqueue(c, &later))
         .expect("enqueue");
-    assert_eq!(
-        pool.run_blocking(outbox::oldest_due_age).expect("age"),
-        None,
-        "not due yet"
-    );
+    assert_eq!(oldest(&pool), [], "not due yet");
     enqueue(&pool, 2);
     tokio::time::sleep(Duration::from_millis(20)).await;
-    let age = pool
-        .run_blocking(outbox::oldest_due_age)
-        .expect("age")
-        .expect("one due");
-    assert!(age >= Duration::from_millis(10), "{age:?}");
+    let due = oldest(&pool);
+    assert_eq!(due.len(), 1, "one due kind: {due:?}");
+    let (kind, age) = &due[0];
+    assert_eq!(kind, "dispatch");
+    assert!(*age >= Duration::from_millis(10), "{age:?}");
     let depth = pool.run_blocking(outbox::queue_depth).expect("depth");
     assert_eq!(depth.len(), 1);
     assert_eq!(

@@ -122,3 +122,66 @@ async fn an_event_dated_in_the_future_does_not_block_later_ones() {
     drain(&app).await;
     assert_eq!(state_of(&app, &id).await, "delivered");
 }
+
+#[tokio::test]
+async fn a_batch_stores_each_body_once_and_answers_in_order() {
+    use civicpost::store::inbox::{self, Received};
+    let app = TestApp::spawn().await;
+    let (a, b) = (b"{\"n\":1}".to_vec(), b"{\"n\":2}".to_vec());
+    let (first, again) = app
+        .query(move |c| {
+            let first = inbox::receive_batch(c, &[(VTP, &a[..]), (VTP, &b[..]), (VTP, &a[..])])?;
+            // The same bytes from the other courier are another body.
+            let again = inbox::receive_batch(c, &[(VTP, &b[..]), (Courier::Vnpost, &b[..])])?;
+            Ok((first, again))
+        })
+        .await;
+    let stored = |r: &Received| matches!(r, Received::Stored { .. });
+    assert_eq!(
+        first.iter().map(stored).collect::<Vec<_>>(),
+        [true, true, false]
+    );
+    assert_eq!(again.iter().map(stored).collect::<Vec<_>>(), [false, true]);
+    let (rows, ingest_jobs) = app
+        .query(|c| {
+            let rows: i64 = webhook_inbox::table.count().get_result(c)?;
+            let jobs: i64 = outbox_jobs::table
+                .filter(outbox_jobs::kind.eq("ingest_webhook"))
+                .count()
+                .get_result(c)?;
+            Ok((rows, jobs))
+        })
+        .await;
+    assert_eq!(
+        (rows, ingest_jobs),
+        (3, 3),
+        "one row and one job per distinct body"
+    );
+}
+
+/// 60 webhooks at once, each body sent twice: the group commit stores 30, answers all 60
+/// with 200, and every stored body is ingested.
+#[tokio::test]
+async fn a_burst_of_concurrent_webhooks_is_stored_once_each() {
+    let app = TestApp::spawn().await;
+    let id = delivery(&app, VTP, Some("18000000109")).await;
+    let bodies: Vec<Vec<u8>> = (0..30)
+        .map(|n| {
+            let mut body = vtp_body("18000000109", 200, "12/11/2025 08:00:00");
+            body["DATA"]["NOTE"] = json!(format!("burst {n}"));
+            bytes(&body)
+        })
+        .collect();
+    let sends = bodies
+        .iter()
+        .chain(bodies.iter())
+        .map(|body| post_hook(&app, VTP, body));
+    let answers = futures_util::future::join_all(sends).await;
+    assert!(
+        answers.iter().all(|(status, _)| *status == 200),
+        "{answers:?}"
+    );
+    assert_eq!(drain(&app).await, 30);
+    assert_eq!(inbox(&app).await.len(), 30);
+    assert_eq!(courier_events(&app, &id).await.len(), 30);
+}

@@ -4,6 +4,7 @@
 mod agency;
 mod couriers;
 mod deliveries;
+mod retention;
 mod routing;
 mod serve;
 mod sim;
@@ -77,6 +78,11 @@ enum Command {
         #[command(subcommand)]
         command: couriers::CouriersCommand,
     },
+    /// Personal-data retention: the purge the service also runs on schedule.
+    Retention {
+        #[command(subcommand)]
+        command: retention::RetentionCommand,
+    },
 }
 
 /// Parses the arguments and runs the command; errors go to standard error.
@@ -101,6 +107,7 @@ pub fn run() -> ExitCode {
         Command::Deliveries { command } => deliveries::run(settings, command),
         Command::Sim(args) => sim::run(settings, args),
         Command::Couriers { command } => couriers::run(settings, command),
+        Command::Retention { command } => retention::run(settings, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -115,6 +115,9 @@ fn print_banner(state: &AppState, addr: SocketAddr, demo_key: Option<&str>) {
     println!("  API docs     {base}/docs/");
     println!("  OpenAPI      {base}/openapi.json");
     println!("  health       {base}/healthz   readiness {base}/readyz   metrics {base}/metrics");
+    println!(
+        "  operators    {base}/admin   (sign in with a key from: civicpost operator create-key)"
+    );
     println!("  try          curl {base}/v1/units/wards/00004");
     println!("               curl '{base}/v1/units/wards?province=79&name=Sai%20Gon'");
     println!("               curl {base}/v1/units/legacy-wards/00001");
@@ -127,7 +130,7 @@ fn print_banner(state: &AppState, addr: SocketAddr, demo_key: Option<&str>) {
             "               curl -X POST {base}/v1/deliveries -H \"Authorization: Bearer $KEY\" \
              -H 'content-type: application/json' -d '{{\"dossier_code\":\"DEMO-260101-0001\",\
              \"recipient\":{{\"name\":\"Nguyễn Văn An\",\"phone\":\"0912345678\",\
-             \"address\":{{\"line\":\"Số 12 ngõ 3 Đội Cấn\",\"ward_code\":\"00004\"}}}}}}'"
+             \"email\":\"an.nguyen@example.vn\",\"address\":{{\"line\":\"Số 12 ngõ 3 Đội Cấn\",\"ward_code\":\"00004\"}}}}}}'"
         );
         println!(
             "               curl -H \"Authorization: Bearer $KEY\" {base}/v1/deliveries/<id>/events"
@@ -139,6 +142,20 @@ fn print_banner(state: &AppState, addr: SocketAddr, demo_key: Option<&str>) {
             println!(
                 "               (the simulator moves it to delivered, one step every {step} ms)"
             );
+        }
+        println!(
+            "               curl -H \"Authorization: Bearer $KEY\" {base}/v1/deliveries/<id>/notifications"
+        );
+        use crate::config::{EmailTransport, SmsTransport};
+        let n = &state.settings.notify;
+        match n.sms.transport {
+            SmsTransport::Outbox => println!("  citizen SMS  {base}/dev/sms"),
+            SmsTransport::Gateway => {
+                println!("  citizen SMS  through {}", state.notifier.provider("sms"))
+            }
+        }
+        if n.email.transport == EmailTransport::File {
+            println!("  citizen mail {base}/dev/mailbox");
         }
     }
     match demo_key {

@@ -1,6 +1,6 @@
-//! `civicpost sim`: both courier simulators on their own ports, for a service that is not in
-//! sandbox mode (or for a partner's integration tests). They accept the sandbox credentials
-//! and send webhooks to `--webhook-base`.
+//! `civicpost sim`: both courier simulators and the SMS gateway simulator on their own ports,
+//! for a service that is not in sandbox mode (or for a partner's integration tests). They
+//! accept the sandbox credentials and the couriers send webhooks to `--webhook-base`.
 
 use clap::Args;
 
@@ -19,6 +19,9 @@ pub struct SimArgs {
     /// Where the VNPost simulator listens.
     #[arg(long, default_value = "127.0.0.1:8092")]
     vnpost: String,
+    /// Where the SMS gateway simulator (eSMS protocol) listens.
+    #[arg(long, default_value = "127.0.0.1:8093")]
+    sms: String,
     /// The service webhooks go to (`/v1/webhooks/<courier>` is added); default
     /// app.public_base_url.
     #[arg(long, value_name = "URL")]
@@ -41,6 +44,15 @@ pub fn run(settings: Settings, args: SimArgs) -> CliResult {
          GET /_control/public-key)",
         args.vnpost
     );
+    println!(
+        "SMS gateway simulator:  http://{}{}/  (profile esms, ApiKey {}, SecretKey {}, \
+         Brandname {}; GET /_control/messages)",
+        args.sms,
+        crate::notify::sms::sim::SEND_PATH,
+        crate::notify::sms::sim::API_KEY,
+        crate::notify::sms::sim::SECRET_KEY,
+        crate::notify::sms::sim::BRANDNAME
+    );
     println!("webhooks go to {base}/v1/webhooks/<courier>");
     actix_web::rt::System::new().block_on(async move {
         let viettel = sims.viettelpost.clone();
@@ -57,7 +69,13 @@ pub fn run(settings: Settings, args: SimArgs) -> CliResult {
         })
         .bind(&args.vnpost)?
         .run();
-        tokio::try_join!(one, two).map(|_| ())
+        let sms = sims.sms.clone();
+        let three = actix_web::HttpServer::new(move || {
+            actix_web::App::new().configure(crate::notify::sms::sim::configure(sms.clone()))
+        })
+        .bind(&args.sms)?
+        .run();
+        tokio::try_join!(one, two, three).map(|_| ())
     })?;
     Ok(())
 }

@@ -16,6 +16,8 @@ use crate::store::redact_url;
 
 mod callbacks;
 mod couriers;
+mod notify;
+mod reports;
 mod tracking;
 
 pub use callbacks::CallbacksSettings;
@@ -23,6 +25,12 @@ pub use couriers::{
     BreakerSettings, CouriersSettings, PullSettings, SimulatorSettings, ViettelSettings,
     VnpostSettings,
 };
+pub use notify::{
+    DEFAULT_EMAIL_FROM, DEFAULT_MAILBOX_DIR, DEFAULT_SMS_OUTBOX_DIR, EmailSettings, EmailTransport,
+    GatewayRequestShape, GatewayResponseShape, GatewaySettings, MESSAGE_KINDS, NotifySettings,
+    PhoneFormat, RequestFormat, SmsSettings, SmsTransport, SmtpSecurity, SmtpSettings,
+};
+pub use reports::{AGENCY_LEVELS, ReportsSettings, RetentionSettings};
 pub use tracking::TrackingSettings;
 
 pub const DEFAULT_CONFIG_FILE: &str = "civicpost.toml";
@@ -42,6 +50,9 @@ pub struct Settings {
     pub couriers: CouriersSettings,
     pub tracking: TrackingSettings,
     pub callbacks: CallbacksSettings,
+    pub notify: NotifySettings,
+    pub reports: ReportsSettings,
+    pub retention: RetentionSettings,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +160,9 @@ fn defaults() -> serde_json::Value {
         "couriers": couriers::defaults(),
         "tracking": tracking::defaults(),
         "callbacks": callbacks::defaults(),
+        "notify": notify::defaults(),
+        "reports": reports::reports_defaults(),
+        "retention": reports::retention_defaults(),
     })
 }
 
@@ -261,6 +275,9 @@ impl Settings {
         self.couriers.validate(self.app.sandbox)?;
         self.tracking.validate()?;
         self.callbacks.validate()?;
+        self.notify.validate(self.app.sandbox)?;
+        self.reports.validate()?;
+        self.retention.validate()?;
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return invalid(
                 "log.level (CIVICPOST__LOG__LEVEL)",
@@ -391,6 +408,9 @@ impl Settings {
         self.couriers.to_masked_toml(&mut out);
         self.tracking.to_masked_toml(&mut out);
         self.callbacks.to_toml(&mut out);
+        self.notify.to_masked_toml(&mut out);
+        self.reports.to_masked_toml(&mut out);
+        self.retention.to_masked_toml(&mut out);
         out
     }
 }

@@ -1,5 +1,6 @@
 //! Sandbox mode: the credentials the built-in simulators accept and the simulators
-//! themselves, mounted at `/sim/viettelpost` and `/sim/vnpost` beside the service.
+//! themselves, mounted at `/sim/viettelpost` and `/sim/vnpost` beside the service, with the
+//! SMS gateway simulator at `/sim/sms`.
 
 use std::sync::Arc;
 
@@ -50,11 +51,13 @@ pub fn vnpost_simulator_public_key_pem() -> Result<String, String> {
         .map_err(|e| format!("sandbox VNPost simulator key: {e}"))
 }
 
-/// Both simulators, sending their webhooks to this service.
+/// Both courier simulators, sending their webhooks to this service, and the SMS gateway
+/// simulator.
 #[derive(Clone)]
 pub struct Simulators {
     pub viettelpost: viettelpost::sim::SimState,
     pub vnpost: Arc<vnpost::sim::SimState>,
+    pub sms: crate::notify::sms::sim::SmsSim,
 }
 
 impl Simulators {
@@ -91,12 +94,14 @@ impl Simulators {
         Ok(Self {
             viettelpost,
             vnpost: Arc::new(vnpost),
+            sms: crate::notify::sms::sim::SmsSim::new(),
         })
     }
 
-    /// Mounts both under `/sim/<courier>`.
+    /// Mounts the couriers' under `/sim/<courier>` and the SMS gateway's under `/sim/sms`.
     pub fn configure(&self) -> impl FnOnce(&mut web::ServiceConfig) + use<> {
         let (viettel, vnpost) = (self.viettelpost.clone(), self.vnpost.clone());
+        let sms = self.sms.clone();
         move |cfg| {
             cfg.service(
                 web::scope(&simulator_path(Courier::Viettelpost))
@@ -105,6 +110,10 @@ impl Simulators {
             .service(
                 web::scope(&simulator_path(Courier::Vnpost))
                     .configure(vnpost::sim::configure(vnpost)),
+            )
+            .service(
+                web::scope(crate::notify::sms::sim::SIM_PATH)
+                    .configure(crate::notify::sms::sim::configure(sms)),
             );
         }
     }

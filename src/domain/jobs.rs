@@ -11,8 +11,10 @@ pub enum JobKind {
     Dispatch,
     /// Turn one stored courier webhook (`webhook_inbox` row) into delivery events.
     IngestWebhook,
-    /// Tell the citizen about a new state (SMS, email).
+    /// Decide which messages a new state earns the citizen (SMS, email) and when.
     Notify,
+    /// Send one planned message (`notifications` row) through its channel.
+    SendNotification,
     /// Send the agency a signed status callback.
     Callback,
     /// Cancel a courier order whose delivery was cancelled.
@@ -20,10 +22,11 @@ pub enum JobKind {
 }
 
 impl JobKind {
-    pub const ALL: [JobKind; 5] = [
+    pub const ALL: [JobKind; 6] = [
         JobKind::Dispatch,
         JobKind::IngestWebhook,
         JobKind::Notify,
+        JobKind::SendNotification,
         JobKind::Callback,
         JobKind::CourierCancel,
     ];
@@ -33,6 +36,7 @@ impl JobKind {
             JobKind::Dispatch => "dispatch",
             JobKind::IngestWebhook => "ingest_webhook",
             JobKind::Notify => "notify",
+            JobKind::SendNotification => "send_notification",
             JobKind::Callback => "callback",
             JobKind::CourierCancel => "courier_cancel",
         }
@@ -49,8 +53,12 @@ impl JobKind {
             // Only database trouble makes ingestion fail; with the default backoff (5 s
             // doubling, capped at 1 h, full jitter) 15 attempts span up to about 5 hours.
             JobKind::IngestWebhook => 15,
-            // Provisional: the notification handler tunes its own budget.
-            JobKind::Notify => 10,
+            // Planning only touches the database.
+            JobKind::Notify => 15,
+            // A gateway or SMTP outage: with the default backoff 12 attempts wait about
+            // 70 minutes on average (at most about 2.4 h); then the message is failed and the
+            // other channel, if the citizen has one, takes over.
+            JobKind::SendNotification => 12,
             // About 3 days with the callbacks' own schedule (see `callback_schedule`).
             JobKind::Callback => callback_schedule::MAX_ATTEMPTS,
         }

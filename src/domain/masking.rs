@@ -36,9 +36,29 @@ pub fn mask_phone(e164: &str) -> String {
         .unwrap_or_default()
 }
 
+/// `an.nguyen@gmail.com` → `a***@gmail.com`: enough for an operator to tell two addresses
+/// apart by domain, not enough to write to the citizen.
+pub fn mask_email(address: &str) -> String {
+    match address.rsplit_once('@') {
+        Some((local, domain)) if !local.is_empty() && !domain.is_empty() => {
+            let first: String = local.chars().take(1).collect();
+            format!("{first}***@{domain}")
+        }
+        _ => String::new(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn emails_keep_the_first_letter_and_the_domain() {
+        assert_eq!(mask_email("an.nguyen@gmail.com"), "a***@gmail.com");
+        assert_eq!(mask_email("Đ@x.vn"), "Đ***@x.vn");
+        assert_eq!(mask_email("not-an-address"), "");
+        assert_eq!(mask_email("@x.vn"), "");
+    }
 
     #[test]
     fn names_keep_the_family_name_and_initials() {

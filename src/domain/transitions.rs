@@ -185,19 +185,7 @@ pub fn decide(current: &Current, incoming: &Incoming) -> Verdict {
 /// `in_transit` are silent; `cancelled` is told to the agency only. Whether `on_hold` needs
 /// the citizen's action is the notification handler's call.
 pub fn notifies_citizen(state: DeliveryState) -> bool {
-    use DeliveryState::*;
-    matches!(
-        state,
-        AwaitingPickup
-            | OutForDelivery
-            | ReadyForPickup
-            | DeliveryFailed
-            | OnHold
-            | Returning
-            | Returned
-            | Delivered
-            | Lost
-    )
+    crate::domain::notification::MessageKind::for_state(state).is_some()
 }
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub fn scope() -> actix_web::Scope {
         .service(list_deliveries)
         .service(get_delivery)
         .service(delivery_events)
+        .service(super::notifications::delivery_notifications)
         .service(cancel_delivery)
 }
 

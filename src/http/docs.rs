@@ -5,7 +5,9 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_swagger_ui::SwaggerUi;
 
-use super::{admin, agency, health, problem, routing, track, units, webhooks};
+use super::{
+    admin, agency, health, notifications, problem, reports, routing, track, units, webhooks,
+};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -29,6 +31,8 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         agency::list_deliveries,
         agency::get_delivery,
         agency::delivery_events,
+        notifications::delivery_notifications,
+        notifications::create_optout,
         agency::cancel_delivery,
         routing::preview,
         admin::rules::list_rules,
@@ -49,6 +53,13 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         webhooks::vnpost,
         track::track_by_code,
         track::track_by_dossier,
+        reports::summary,
+        reports::section,
+        reports::put_result_totals,
+        reports::get_result_totals,
+        admin::failures::list_failures,
+        admin::failures::act_on_failure,
+        admin::failures::audit_log,
     ),
     modifiers(&BearerAuth),
     components(schemas(problem::Problem, problem::FieldError)),
@@ -60,6 +71,7 @@ Ward codes are always the 2025 scheme (34 provinces, 3,321 communes); pre-2025 c
         (name = "admin", description = "Operator API: routing rules, agencies, the delivery failure queue and agency callbacks (operator keys only)"),
         (name = "tracking", description = "Citizens track a parcel by tracking code (masked) or by dossier code plus the phone's last 4 digits (full); no key, rate limited per address. HTML pages: /track"),
         (name = "callbacks", description = "Signed status callbacks to agencies (Standard Webhooks). On every state change civicpost POSTs `{\"type\": \"delivery.state_changed\", \"timestamp\", \"data\": {event_id, delivery_id, dossier_code, tracking_code, state, reason, courier, courier_tracking_number, occurred_at}}` to the agency's callback_url with headers `webhook-id` (the event id, the same on retries and replays), `webhook-timestamp` (Unix seconds of the attempt) and `webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>` keyed with the base64-decoded part of the agency's `whsec_` secret. A 2xx ends it; 410 Gone disables the endpoint; anything else is retried with exponential backoff and jitter for about 3 days. Operators see the attempts at GET /v1/admin/deliveries/{id}/callbacks and replay with POST /v1/admin/callbacks/replay."),
+        (name = "reports", description = "Public-service figures for a period (days in Asia/Ho_Chi_Minh): deliveries by state, share of results returned by post against the target of the agency's level, on-time rate against each delivery's SLA, median and p90 time from enqueue to delivery, failed-attempt and return reasons, per courier and per ward; JSON or CSV. Operator keys see every agency, an agency key its own. Agencies report their total results per day at PUT /v1/reports/result-totals."),
         (name = "webhooks", description = "Couriers' status updates in their native formats, authenticated by the courier's own credential (no API key)"),
     )
 )]

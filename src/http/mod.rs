@@ -3,9 +3,14 @@
 pub mod admin;
 pub mod agency;
 pub mod auth;
+pub mod dashboard;
+mod dashboard_view;
+pub mod dev;
 pub mod docs;
 pub mod health;
+pub mod notifications;
 pub mod problem;
+pub mod reports;
 pub mod routing;
 pub mod span;
 pub mod track;
@@ -13,6 +18,7 @@ pub mod track_html;
 pub mod track_page;
 pub mod track_stream;
 pub mod units;
+pub mod unsubscribe;
 pub mod views;
 pub mod webhooks;
 
@@ -44,10 +50,16 @@ pub fn configure(body_limit: usize) -> impl FnOnce(&mut web::ServiceConfig) {
         .service(admin::agencies_scope())
         .service(admin::deliveries_scope())
         .service(admin::callbacks_scope())
+        .service(admin::failures_scope())
+        .service(admin::audit_scope())
+        .service(reports::scope())
         .service(agency::scope())
+        .service(notifications::optouts_scope())
+        .service(unsubscribe::scope())
         .service(webhooks::scope())
         .service(track::scope())
         .service(track_page::scope())
+        .service(dashboard::scope())
         .service(docs::swagger_ui())
         .service(docs::docs_redirect)
         .default_service(web::to(problem::not_found));

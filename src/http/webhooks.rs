@@ -18,7 +18,7 @@ use super::problem::{ApiError, Problem, problem_response};
 use crate::app::AppState;
 use crate::couriers::WebhookError;
 use crate::domain::courier::Courier;
-use crate::store::inbox::{self, Received};
+use crate::store::inbox::Received;
 
 pub fn scope() -> actix_web::Scope {
     web::scope("/v1/webhooks")
@@ -113,10 +113,7 @@ async fn receive(
         reject(courier, "malformed");
         return Err(ApiError::BadRequest(e.to_string()));
     }
-    let received = state
-        .db
-        .run(move |conn| inbox::receive(conn, courier, &body))
-        .await?;
+    let received = state.inbox.receive(courier, body.to_vec()).await?;
     let outcome = match received {
         Received::Stored { .. } => "stored",
         Received::Duplicate => "duplicate",

@@ -12,4 +12,6 @@ pub fn registry() -> Registry<AppState> {
         .with(super::courier_cancel::CourierCancelHandler)
         .with(IngestWebhookHandler)
         .with(super::callback::CallbackHandler)
+        .with(super::notify::NotifyHandler)
+        .with(super::send_notification::SendNotificationHandler)
 }

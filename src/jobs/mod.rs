@@ -14,7 +14,10 @@ pub mod courier_cancel;
 pub mod dispatch;
 pub mod handlers;
 pub mod ingest;
+pub mod notify;
 pub mod pull;
+pub mod retention;
+pub mod send_notification;
 mod worker;
 
 use std::collections::HashMap;
@@ -122,6 +125,7 @@ pub fn start(state: &AppState) -> WorkerHandle {
     )
     .spawn()
     .with_companion(pull::spawn(state.clone()))
+    .with_companion(retention::spawn(state.clone()))
 }
 
 /// How long a stopping worker waits for running jobs: the HTTP grace period, so one setting

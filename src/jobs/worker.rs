@@ -332,16 +332,16 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
     }
 
     async fn update_gauges(&self) {
-        let depth = self
+        let read = self
             .shared
             .db
             .run(|conn| {
                 let depth = store::jobs::queue_depth(conn)?;
-                let oldest = store::jobs::oldest_due_age(conn)?;
-                Ok::<_, StoreError>((depth, oldest))
+                let health = store::gauges::queue_health(conn)?;
+                Ok::<_, StoreError>((depth, health))
             })
             .await;
-        let (depth, oldest) = match depth {
+        let (depth, health) = match read {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "reading the queue depth failed");
@@ -354,13 +354,23 @@ impl<C: Clone + Send + Sync + 'static> Worker<C> {
                 metrics::gauge!("civicpost_jobs_queue_depth", "kind" => kind.as_str(), "status" => status)
                     .set(0.0);
             }
+            metrics::gauge!("civicpost_jobs_oldest_due_seconds", "kind" => kind.as_str()).set(0.0);
+            metrics::gauge!("civicpost_jobs_parked", "kind" => kind.as_str()).set(0.0);
         }
         for row in depth {
             metrics::gauge!("civicpost_jobs_queue_depth", "kind" => row.kind, "status" => row.status)
                 .set(row.count as f64);
         }
-        metrics::gauge!("civicpost_jobs_oldest_due_seconds")
-            .set(oldest.map_or(0.0, |d| d.as_secs_f64()));
+        for (kind, age) in health.oldest_due {
+            metrics::gauge!("civicpost_jobs_oldest_due_seconds", "kind" => kind)
+                .set(age.as_secs_f64());
+        }
+        for (kind, count) in health.parked {
+            metrics::gauge!("civicpost_jobs_parked", "kind" => kind).set(count as f64);
+        }
+        metrics::gauge!("civicpost_webhook_inbox_pending").set(health.inbox_pending as f64);
+        metrics::gauge!("civicpost_webhook_inbox_oldest_seconds")
+            .set(health.inbox_oldest.as_secs_f64());
     }
 }
 

@@ -196,7 +196,12 @@ impl Db {
         drop(url.establish()?);
         let pool = r2d2::Pool::builder()
             .max_size(max_size)
-            .min_idle(Some(1))
+            // No idle floor: r2d2 would keep one connection open in the background, and a
+            // short-lived command (the CLI) could exit while that connect was mid-TLS
+            // handshake on a pool thread, as OpenSSL's exit handlers free what it uses: a
+            // segfault at exit, about one run in twenty against PostgreSQL. Connections are
+            // made when asked for instead, and the caller waits for them.
+            .min_idle(Some(0))
             .connection_timeout(timeout)
             .test_on_check_out(false)
             .build_unchecked(Manager { url: url.clone() });

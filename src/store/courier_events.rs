@@ -202,17 +202,35 @@ fn apply(
     event_id: &str,
 ) -> QueryResult<()> {
     let ended_at = to.is_terminal().then_some(event.occurred_at);
+    let delivered_seconds = match to {
+        DeliveryState::Delivered => Some(seconds_since_enqueue(conn, delivery_id, event)?),
+        _ => None,
+    };
     diesel::update(deliveries::table.find(delivery_id))
         .set((
             deliveries::state.eq(to.as_str()),
             deliveries::state_reason.eq(event.reason.as_deref()),
             deliveries::last_event_at.eq(event.occurred_at),
             deliveries::ended_at.eq(ended_at),
+            deliveries::delivered_seconds.eq(delivered_seconds),
             deliveries::updated_at.eq(now_utc()),
         ))
         .execute(conn)?;
     super::followups::state_changed(conn, delivery_id, event_id, to, event.occurred_at)
         .map_err(query_error)
+}
+
+/// Enqueue to delivery, for the reports (a courier clock behind ours counts as zero).
+fn seconds_since_enqueue(
+    conn: &mut DbConnection,
+    delivery_id: &str,
+    event: &CourierEvent,
+) -> QueryResult<i64> {
+    let created_at: NaiveDateTime = deliveries::table
+        .find(delivery_id)
+        .select(deliveries::created_at)
+        .first(conn)?;
+    Ok((event.occurred_at - created_at).num_seconds().max(0))
 }
 
 /// A store error as diesel's, for `?` inside a transaction closure.

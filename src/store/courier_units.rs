@@ -72,6 +72,15 @@ pub fn replace_all(
         })
         .collect();
     conn.transaction(|conn| {
+        // Two syncs at once (a first `serve` and `civicpost couriers sync-units`) would each
+        // delete nothing the other has not committed, then collide on insert: on PostgreSQL
+        // the second waits for the first here and then replaces its rows. SQLite already
+        // lets one writer at a time through.
+        if let DbConnection::Postgresql(c) = conn {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(hashtext($1))")
+                .bind::<diesel::sql_types::Text, _>(format!("courier_units:{}", courier.as_str()))
+                .execute(c)?;
+        }
         diesel::delete(m::table.filter(m::courier.eq(courier.as_str()))).execute(conn)?;
         insert_rows!(conn, rows, |values| diesel::insert_into(m::table)
             .values(values));

@@ -7,7 +7,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use sha2::{Digest, Sha256};
 
 use super::schema::webhook_inbox;
@@ -79,34 +78,54 @@ pub fn receive(
     courier: Courier,
     body: &[u8],
 ) -> Result<Received, StoreError> {
-    let inbox_id = new_id();
-    let stored = conn.transaction(|conn| {
-        diesel::insert_into(webhook_inbox::table)
-            .values((
+    let mut received = receive_batch(conn, &[(courier, body)])?;
+    received
+        .pop()
+        .ok_or_else(|| StoreError::Task("inbox: no outcome for the body".into()))
+}
+
+/// Stores several bodies, each with its ingestion job, in one transaction: one commit (one
+/// flush to disk) for all of them, the group commit of the webhook endpoint
+/// ([`super::inbox_writer`]). Outcomes come in the order of `bodies`; the same bytes twice,
+/// in the batch or before it, store once.
+pub fn receive_batch(
+    conn: &mut DbConnection,
+    bodies: &[(Courier, &[u8])],
+) -> Result<Vec<Received>, StoreError> {
+    conn.transaction(|conn| {
+        let now = now_utc();
+        let mut outcomes = Vec::with_capacity(bodies.len());
+        for (courier, body) in bodies {
+            let inbox_id = new_id();
+            let insert = diesel::insert_into(webhook_inbox::table).values((
                 webhook_inbox::id.eq(&inbox_id),
                 webhook_inbox::courier.eq(courier.as_str()),
                 webhook_inbox::dedupe_key.eq(dedupe_key(body)),
-                webhook_inbox::body.eq(body),
-                webhook_inbox::received_at.eq(now_utc()),
+                webhook_inbox::body.eq(*body),
+                webhook_inbox::received_at.eq(now),
                 webhook_inbox::status.eq(PENDING),
-            ))
-            .execute(conn)?;
-        let job = NewJob {
-            kind: JobKind::IngestWebhook,
-            delivery_id: None,
-            payload: serde_json::json!({ "inbox_id": inbox_id }),
-            run_at: None,
-        };
-        super::jobs::enqueue(conn, &job).map_err(super::courier_events::query_error)?;
-        Ok::<_, DieselError>(())
-    });
-    match stored {
-        Ok(()) => Ok(Received::Stored { inbox_id }),
-        Err(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)) => {
-            Ok(Received::Duplicate)
+            ));
+            // A repeated body is skipped, not an error: an error would abort the whole
+            // transaction and with it the other couriers' bodies.
+            let stored = match conn {
+                DbConnection::Postgresql(c) => insert.on_conflict_do_nothing().execute(c)?,
+                DbConnection::Sqlite(c) => insert.on_conflict_do_nothing().execute(c)?,
+            };
+            if stored == 0 {
+                outcomes.push(Received::Duplicate);
+                continue;
+            }
+            let job = NewJob {
+                kind: JobKind::IngestWebhook,
+                delivery_id: None,
+                payload: serde_json::json!({ "inbox_id": inbox_id }),
+                run_at: None,
+            };
+            super::jobs::enqueue(conn, &job)?;
+            outcomes.push(Received::Stored { inbox_id });
         }
-        Err(e) => Err(e.into()),
-    }
+        Ok(outcomes)
+    })
 }
 
 pub fn find(conn: &mut DbConnection, id: &str) -> Result<Option<InboxRow>, StoreError> {

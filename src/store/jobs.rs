@@ -38,7 +38,7 @@ pub const OUTCOME_STALE: &str = "stale";
 /// partial index `outbox_jobs_due_idx` only when it can prove the index's predicate from the
 /// query text, and a bound array (`= ANY($1)`) in a cached generic plan does not prove it. Without
 /// the index every claim would scan the ever-growing done rows.
-fn open_jobs() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
+pub(super) fn open_jobs() -> diesel::expression::SqlLiteral<diesel::sql_types::Bool> {
     diesel::dsl::sql("outbox_jobs.status IN ('pending', 'running')")
 }
 
@@ -321,23 +321,6 @@ pub fn queue_depth(conn: &mut DbConnection) -> Result<Vec<KindStatusCount>, Stor
             diesel::dsl::count_star(),
         ))
         .load(conn)?)
-}
-
-/// How long the oldest due job has been waiting (pending and due, or running with an expired
-/// lease); `None` when nothing is overdue.
-pub fn oldest_due_age(conn: &mut DbConnection) -> Result<Option<Duration>, StoreError> {
-    let now = now_utc();
-    let oldest: Option<NaiveDateTime> = outbox_jobs::table
-        .filter(open_jobs())
-        .filter(outbox_jobs::run_at.le(now))
-        .filter(
-            outbox_jobs::locked_until
-                .is_null()
-                .or(outbox_jobs::locked_until.lt(now)),
-        )
-        .select(diesel::dsl::min(outbox_jobs::run_at))
-        .first(conn)?;
-    Ok(oldest.map(|t| (now - t).to_std().unwrap_or(Duration::ZERO)))
 }
 
 /// A job as operators see it: no payload, which may carry references to personal data.

@@ -28,19 +28,27 @@ macro_rules! insert_rows {
 }
 
 pub mod agencies;
+pub mod audit;
 pub mod callbacks;
 mod conn;
 pub mod courier_events;
 pub mod courier_units;
 pub mod deliveries;
 pub mod dispatch;
+pub mod failures;
 pub mod followups;
+pub mod gauges;
 pub mod inbox;
+pub mod inbox_writer;
 pub mod jobs;
 pub mod migrations;
+pub mod notifications;
 pub mod pull;
+pub mod reports;
+pub mod retention;
 pub mod routing;
 pub mod schema;
+pub mod sessions;
 pub mod tracking;
 pub mod units;
 

@@ -138,6 +138,7 @@ diesel::table! {
         dispatch_courier -> Nullable<Text>,
         dispatched_at -> Nullable<Timestamp>,
         courier_pulled_at -> Nullable<Timestamp>,
+        delivered_seconds -> Nullable<BigInt>,
     }
 }
 
@@ -216,6 +217,21 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        event_id -> Nullable<Text>,
+        due_at -> Nullable<Timestamp>,
+        destination_masked -> Nullable<Text>,
+        fallback_of -> Nullable<Text>,
+        unsubscribe_token -> Nullable<Text>,
+        updated_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    notification_optouts (channel, address_hash) {
+        channel -> Text,
+        address_hash -> Text,
+        source -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -260,6 +276,45 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    agency_result_totals (agency_id, day) {
+        agency_id -> Text,
+        day -> Text,
+        results_total -> Integer,
+        reported_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Text,
+        at -> Timestamp,
+        actor -> Text,
+        action -> Text,
+        subject_kind -> Nullable<Text>,
+        subject_id -> Nullable<Text>,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    failures_handled (kind, subject_id) {
+        kind -> Text,
+        subject_id -> Text,
+        handled_at -> Timestamp,
+        handled_by -> Text,
+    }
+}
+
+diesel::table! {
+    operator_sessions (token_hash) {
+        token_hash -> Text,
+        api_key_id -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(wards -> provinces (province_code));
 
 diesel::joinable!(legacy_ward_links -> wards (new_ward_code));
@@ -283,6 +338,10 @@ diesel::table! {
 diesel::joinable!(courier_exchanges -> deliveries (delivery_id));
 
 diesel::joinable!(api_keys -> agencies (agency_id));
+
+diesel::joinable!(agency_result_totals -> agencies (agency_id));
+
+diesel::joinable!(operator_sessions -> api_keys (api_key_id));
 
 diesel::joinable!(deliveries -> agencies (agency_id));
 
@@ -308,8 +367,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox_jobs,
     outbox_attempts,
     notifications,
+    notification_optouts,
     callback_attempts,
     courier_unit_mappings,
     idempotency_records,
     courier_exchanges,
+    agency_result_totals,
+    audit_log,
+    failures_handled,
+    operator_sessions,
 );

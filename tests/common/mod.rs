@@ -4,6 +4,8 @@
 
 pub mod api;
 pub mod couriers;
+pub mod process;
+pub mod smtp;
 
 use std::net::SocketAddr;
 
@@ -27,7 +29,8 @@ fn postgres_admin_url() -> String {
 /// A database of its own for one test, removed when dropped.
 pub struct TestDb {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// The test's own folder (the SQLite file, the SMS outbox, mailboxes).
+    pub dir: tempfile::TempDir,
     pg_name: Option<String>,
 }
 
@@ -43,7 +46,7 @@ impl TestDb {
             let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
             Self {
                 url: format!("{base}/{name}"),
-                _dir: None,
+                dir: tempfile::tempdir().expect("temp dir"),
                 pg_name: Some(name),
             }
         } else {
@@ -51,7 +54,7 @@ impl TestDb {
             let url = dir.path().join("civicpost.db").display().to_string();
             Self {
                 url,
-                _dir: Some(dir),
+                dir,
                 pg_name: None,
             }
         }
@@ -68,11 +71,18 @@ impl Drop for TestDb {
     }
 }
 
-/// Settings for a test: the test's database, a free port, one worker, plus `extra`.
+/// Settings for a test: the test's database, a free port, one worker, no quiet hours (a
+/// test run at night must not wait for the morning), SMS into the test's own outbox and
+/// email kept in memory, plus `extra`.
 pub fn settings(db: &TestDb, extra: serde_json::Value) -> Settings {
     let mut base = serde_json::json!({
         "database": { "url": db.url, "pool_size": 4 },
         "http": { "bind": "127.0.0.1:0", "workers": 1, "shutdown_timeout_secs": 1 },
+        "notify": {
+            "quiet_hours_start": "00:00", "quiet_hours_end": "00:00",
+            "sms": { "outbox_dir": db.dir.path().join("sms-outbox") },
+            "email": { "transport": "memory" },
+        },
     });
     merge(&mut base, extra);
     Settings::with_overrides(base).expect("test settings")

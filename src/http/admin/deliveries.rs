@@ -51,6 +51,8 @@ pub struct OperatorDeliveryDetail {
     #[serde(flatten)]
     pub delivery: OperatorDelivery,
     pub courier_calls: Vec<CourierCall>,
+    /// What the citizen was told (masked), oldest first.
+    pub notifications: Vec<crate::http::notifications::NotificationView>,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -140,10 +142,12 @@ pub async fn get_delivery(
         .run(move |conn| {
             let row = dispatch::find_for_operator(conn, &id).map_err(ApiError::internal)?;
             let calls = dispatch::exchanges(conn, &id).map_err(ApiError::internal)?;
-            Ok::<_, ApiError>(row.map(|r| (r, calls)))
+            let told =
+                crate::store::notifications::for_delivery(conn, &id).map_err(ApiError::internal)?;
+            Ok::<_, ApiError>(row.map(|r| (r, calls, told)))
         })
         .await?;
-    let (row, calls) = found.ok_or_else(|| ApiError::NotFound("no such delivery".into()))?;
+    let (row, calls, told) = found.ok_or_else(|| ApiError::NotFound("no such delivery".into()))?;
     let courier_calls = calls
         .into_iter()
         .map(|c| CourierCall {
@@ -160,6 +164,7 @@ pub async fn get_delivery(
     Ok(HttpResponse::Ok().json(OperatorDeliveryDetail {
         delivery: row.into(),
         courier_calls,
+        notifications: told.into_iter().map(Into::into).collect(),
     }))
 }
 

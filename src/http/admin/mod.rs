@@ -1,4 +1,5 @@
-//! The operator's API (operator keys only): routing rules, agencies, deliveries and callbacks.
+//! The operator's API (operator keys only): routing rules, agencies, deliveries, callbacks,
+//! the failure queue and the audit log.
 //!
 //! Each area has its own narrow scope (`/v1/admin/routing-rules`, `/v1/admin/agencies`)
 //! rather than one `/v1/admin` scope, so other operator areas can add theirs beside it.
@@ -7,6 +8,7 @@ pub mod agencies;
 mod agencies_check;
 pub mod callbacks;
 pub mod deliveries;
+pub mod failures;
 pub mod rules;
 
 use serde::{Deserialize, Deserializer};
@@ -38,6 +40,16 @@ pub fn deliveries_scope() -> actix_web::Scope {
 
 pub fn callbacks_scope() -> actix_web::Scope {
     actix_web::web::scope("/v1/admin/callbacks").service(callbacks::replay)
+}
+
+pub fn failures_scope() -> actix_web::Scope {
+    actix_web::web::scope("/v1/admin/failures")
+        .service(failures::list_failures)
+        .service(failures::act_on_failure)
+}
+
+pub fn audit_scope() -> actix_web::Scope {
+    actix_web::web::scope("/v1/admin/audit").service(failures::audit_log)
 }
 
 /// For PATCH bodies: tells a field left out (`None`) from one set to `null` (`Some(None)`).

@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Public tracking reads, GET /v1/track/{code}, over 100,000 seeded deliveries on PostgreSQL.
+#   1. seed: one delivery made through the API and driven to `delivered` by the simulator's
+#      autopilot, then copied in SQL to N deliveries (each its own id, dossier and valid
+#      tracking code) with its 6-event timeline;
+#   2. uncached: wrk, 64 connections, every request a code not read before (database);
+#   3. cached: wrk over 1,000 codes read once beforehand, with the cache in Redis, then with
+#      the in-process cache (no REDIS_URL);
+#   4. baseline: redis-benchmark GET, the same 64 connections, against the same Redis.
+# The per-address rate limit is switched off for the run (every request comes from 127.0.0.1).
+# Usage: bench/tracking.sh   (DELIVERIES=100000 DURATION=10 CONNECTIONS=64
+#          PGURL=postgres://postgres@127.0.0.1:5432/postgres REDIS=redis://127.0.0.1:6379)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/lib.sh
+command -v wrk >/dev/null || apt_install wrk
+n="${DELIVERIES:-100000}"; seconds="${DURATION:-10}"; conns="${CONNECTIONS:-64}"
+admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
+redis="${REDIS:-redis://127.0.0.1:6379}"
+redis_host=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p.hostname, p.port or 6379)' "$redis")
+db="civicpost_tracking_$$"; url="${admin%/*}/$db"
+out=bench/out; mkdir -p "$out"
+cargo build --release --quiet
+bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
+psql -q "$admin" -c "CREATE DATABASE $db"
+work=$(mktemp -d)
+serve=""
+stop_serve() { [ -z "$serve" ] || { kill "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true; serve=""; }; }
+cleanup() {
+  stop_serve
+  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port"
+export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__PUBLIC_BASE_URL="$base" \
+  CIVICPOST__COURIERS__SIMULATOR__STEP_MS=100 CIVICPOST__JOBS__POLL_INTERVAL_MS=50 \
+  CIVICPOST__TRACKING__RATE_LIMIT_PER_MINUTE=0 CIVICPOST__DATABASE__POOL_SIZE=16 \
+  CIVICPOST__REDIS__NAMESPACE="bench-tracking-$$"
+unset REDIS_URL CIVICPOST_CONFIG
+start_serve() { # $1: redis url or empty
+  REDIS_URL="$1" "$bin" serve --bind "127.0.0.1:$port" >> "$work/serve.log" 2>&1 &
+  serve=$!
+  for _ in $(seq 300); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+}
+key=$("$bin" agency create --code BENCH --name "Trung tâm PVHCC (benchmark)" --sender-ward 00004 \
+  --sender-line "1 Hoàng Hoa Thám" --sender-phone "024 3825 1234" | tail -n 1)
+start_serve "$redis"
+"$bin" couriers sync-units vnpost > /dev/null
+
+echo "== 1. seeding $n deliveries"
+template=$(curl -fsS -X POST "$base/v1/deliveries" -H "Authorization: Bearer $key" \
+  -H 'Content-Type: application/json' -d '{"dossier_code": "BENCH-T-TEMPLATE",
+  "procedure_name": "Cấp giấy phép xây dựng", "recipient": {"name": "Nguyễn Văn An",
+  "phone": "0912345678", "address": {"line": "Số 12 ngõ 3", "ward_code": "00070"}},
+  "parcel": {"weight_grams": 150}}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+for _ in $(seq 600); do
+  [ "$(psql -Atq "$url" -c "SELECT state FROM deliveries WHERE id = '$template'")" = delivered ] && break
+  sleep 0.1
+done
+python3 - "$n" "$work/seed.csv" "$work/codes.txt" <<'PY'
+# Tracking codes as src/domain/tracking.rs makes them: 9 random symbols of a 29-letter
+# alphabet and a check symbol bringing the position-weighted sum to 0 mod 29.
+import random, sys, uuid
+n, seed_csv, codes_txt = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+alphabet = "23456789ABCDEFGHJKMNPQRTUVWXY"
+seen = set()
+with open(seed_csv, "w") as seed, open(codes_txt, "w") as codes:
+    while len(seen) < n:
+        values = [random.randrange(29) for _ in range(9)]
+        s = sum((i + 1) * v for i, v in enumerate(values)) % 29
+        check = next(x for x in range(29) if (s + 10 * x) % 29 == 0)
+        code = "".join(alphabet[v] for v in values + [check])
+        if code in seen: continue
+        seen.add(code)
+        seed.write(f"{uuid.uuid4()},BENCH-T-{len(seen)},{code}\n")
+        codes.write(code + "\n")
+PY
+psql -q -v ON_ERROR_STOP=1 "$url" <<SQL
+CREATE TEMP TABLE seed (id text, dossier text, code text);
+\copy seed FROM '$work/seed.csv' WITH (FORMAT csv)
+-- Every column but the generated ones (local_day), which take no value.
+SELECT string_agg(quote_ident(column_name), ', ' ORDER BY ordinal_position) AS cols
+  FROM information_schema.columns
+ WHERE table_name = 'deliveries' AND is_generated = 'NEVER' \\gset
+INSERT INTO deliveries (:cols)
+  SELECT :cols FROM (SELECT (jsonb_populate_record(d, jsonb_build_object('id', s.id, 'dossier_code', s.dossier,
+          'tracking_code', s.code, 'courier_tracking_number', 'EB' || s.dossier))).*
+  FROM deliveries d CROSS JOIN seed s WHERE d.id = '$template') AS copy;
+INSERT INTO delivery_events
+  SELECT (jsonb_populate_record(e, jsonb_build_object('id', s.id || '-' || e.id,
+          'delivery_id', s.id, 'inbox_id', null))).*
+  FROM delivery_events e CROSS JOIN seed s WHERE e.delivery_id = '$template';
+ANALYZE deliveries; ANALYZE delivery_events;
+SQL
+echo "   $(psql -Atq "$url" -c 'SELECT count(*) FROM deliveries') deliveries, $(psql -Atq "$url" -c 'SELECT count(*) FROM delivery_events') events"
+head -n 1000 "$work/codes.txt" > "$work/hot.txt"
+warm() { while read -r c; do curl -fsS -o /dev/null "$base/v1/track/$c"; done < "$work/hot.txt"; }
+run_wrk() { # $1 codes file, $2 mode (seq|random), $3 output
+  CIVICPOST_BENCH_CODES="$1" CIVICPOST_BENCH_MODE="$2" \
+    wrk -t2 -c"$conns" -d"${seconds}s" --latency -s bench/tracking.lua "$base" > "$3"
+}
+
+echo "== 2. uncached: every request a new code"
+tail -n +1001 "$work/codes.txt" > "$work/cold.txt"
+run_wrk "$work/cold.txt" seq "$work/uncached.txt"
+echo "== 3. cached (Redis), 1,000 codes read once first"
+warm
+run_wrk "$work/hot.txt" random "$work/cached-redis.txt"
+stop_serve
+start_serve ""
+echo "   cached (in process)"
+warm
+run_wrk "$work/hot.txt" random "$work/cached-memory.txt"
+serve_rss=$(awk '/^VmHWM/ {print $2}' "/proc/$serve/status")
+echo "== 4. baseline: redis-benchmark GET, $conns connections"
+read -r rhost rport <<< "$redis_host"
+redis-benchmark -h "$rhost" -p "$rport" -c "$conns" -n 400000 -t get --csv > "$work/redis.csv"
+
+python3 - "$work" "$out" "$conns" "$n" "$serve_rss" <<'PY'
+import csv, json, re, sys
+work, out, conns, n, rss = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+def wrk(name):
+    text = open(f"{work}/{name}.txt").read()
+    def ms(label):
+        m = re.search(rf"^\s+{label}\s+([\d.]+)(us|ms|s)\s*$", text, re.M)
+        v, unit = float(m.group(1)), m.group(2)
+        return v / 1000 if unit == "us" else v * 1000 if unit == "s" else v
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    requests = int(re.search(r"(\d+) requests in", text).group(1))
+    return {"per_s": float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1)),
+            "p50_ms": ms("50%"), "p99_ms": ms("99%"), "requests": requests,
+            "non_2xx": int(non2xx.group(1)) if non2xx else 0}
+rows = [dict(what="uncached (PostgreSQL)", **wrk("uncached")),
+        dict(what="cached, Redis", **wrk("cached-redis")),
+        dict(what="cached, in process", **wrk("cached-memory"))]
+with open(f"{work}/redis.csv") as f:
+    r = list(csv.DictReader(f))[0]
+redis = {"what": "redis-benchmark GET (baseline)", "per_s": float(r["rps"]),
+         "p50_ms": float(r["p50_latency_ms"]), "p99_ms": float(r["p99_latency_ms"])}
+print(f"\n{'what':34} {'per s':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+for row in rows + [redis]:
+    print(f"{row['what']:34} {row['per_s']:8.0f} {row['p50_ms']:8.2f} {row['p99_ms']:8.2f} {row.get('non_2xx', ''):>8}")
+print(f"ratio cached (Redis)/redis-benchmark: {rows[1]['per_s'] / redis['per_s']:.2f}; "
+      f"cached (in process)/redis-benchmark: {rows[2]['per_s'] / redis['per_s']:.2f}; "
+      f"{n} deliveries; {conns} connections; serve peak RSS {rss / 1024:.0f} MB")
+if rows[0]["requests"] > n - 1000:
+    print("note: the uncached run read more codes than were seeded; later reads were cached")
+json.dump({"rows": rows + [redis], "deliveries": n}, open(f"{out}/tracking.json", "w"), indent=2)
+if any(row["non_2xx"] for row in rows):
+    sys.exit("some reads did not answer 200")
+PY

@@ -1,0 +1,10 @@
+DROP TABLE operator_sessions;
+DROP TABLE failures_handled;
+DROP TABLE audit_log;
+DROP TABLE agency_result_totals;
+DROP INDEX outbox_jobs_parked_idx;
+DROP INDEX delivery_events_state_idx;
+DROP INDEX deliveries_ended_idx;
+DROP INDEX deliveries_created_idx;
+ALTER TABLE deliveries DROP COLUMN local_day;
+ALTER TABLE deliveries DROP COLUMN delivered_seconds;
