@@ -16,6 +16,7 @@ use crate::store::redact_url;
 
 mod callbacks;
 mod couriers;
+mod env;
 mod notify;
 mod reports;
 mod tracking;
@@ -190,7 +191,7 @@ impl Settings {
         if std::env::var("REDIS_URL").is_ok_and(|url| !url.is_empty()) {
             figment = figment.merge(Env::raw().only(&["REDIS_URL"]).map(|_| "redis.url".into()));
         }
-        figment = figment.merge(Env::prefixed("CIVICPOST__").split("__"));
+        figment = figment.merge(env::EnvText::prefixed("CIVICPOST__"));
         Self::extract(figment)
     }
 
@@ -202,8 +203,10 @@ impl Settings {
     }
 
     fn extract(figment: Figment) -> Result<Self, ConfigError> {
+        // Lossy: settings from the environment are text, read as numbers or switches where
+        // the setting is one (see `env.rs`).
         let settings: Settings = figment
-            .extract()
+            .extract_lossy()
             .map_err(|e| ConfigError::Load(Box::new(e)))?;
         settings.validate()?;
         Ok(settings)
