@@ -69,6 +69,7 @@ async fn prepare_with(
 ) -> Result<AppState, StartupError> {
     let url = settings.database_url()?;
     let timeout = Duration::from_secs(settings.database.connect_timeout_secs);
+    let start_wait = Duration::from_secs(settings.database.start_wait_secs);
     let pool_size = settings.database.pool_size;
     let sandbox = settings.app.sandbox;
     let source = match &settings.units.fixtures_dir {
@@ -80,7 +81,7 @@ async fn prepare_with(
             let data = UnitsData::load(&source)?;
             // Setup runs on a connection of its own, dropped afterwards: loading 14,000 rows
             // fills SQLite's page cache, which a pooled connection would keep for good.
-            let mut setup = url.establish()?;
+            let mut setup = url.establish_at_start(start_wait)?;
             let applied = store::migrations::run_pending(&mut setup)?;
             if !applied.is_empty() {
                 tracing::info!(versions = ?applied, "applied migrations");

@@ -81,6 +81,8 @@ pub struct DatabaseSettings {
     pub url: SecretString,
     pub pool_size: u32,
     pub connect_timeout_secs: u64,
+    /// At start, how long to wait for a database that is starting or restarting.
+    pub start_wait_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -152,7 +154,8 @@ fn defaults() -> serde_json::Value {
         "app": { "sandbox": true, "public_base_url": DEFAULT_PUBLIC_BASE_URL },
         "http": { "bind": "127.0.0.1:8080", "body_limit_bytes": 256 * 1024,
                   "shutdown_timeout_secs": 30, "workers": 0 },
-        "database": { "url": DEFAULT_SQLITE_PATH, "pool_size": 8, "connect_timeout_secs": 5 },
+        "database": { "url": DEFAULT_SQLITE_PATH, "pool_size": 8, "connect_timeout_secs": 5,
+                      "start_wait_secs": 60 },
         "redis": { "namespace": "civicpost:", "retry_interval_ms": 5000 },
         "log": { "format": "text", "level": "info" },
         "units": {},
@@ -360,10 +363,11 @@ impl Settings {
         );
         let _ = writeln!(
             out,
-            "[database]\nurl = {:?}\npool_size = {}\nconnect_timeout_secs = {}\n",
+            "[database]\nurl = {:?}\npool_size = {}\nconnect_timeout_secs = {}\nstart_wait_secs = {}\n",
             mask_url(&self.database.url),
             self.database.pool_size,
-            self.database.connect_timeout_secs
+            self.database.connect_timeout_secs,
+            self.database.start_wait_secs
         );
         let redis_url = self
             .redis

@@ -137,7 +137,7 @@ pub async fn create_delivery(
                 key.as_deref(),
             )
             .map(|(outcome, _)| outcome)
-            .map_err(ApiError::internal)
+            .map_err(ApiError::from)
         })
         .await?;
     let base = &state.settings.app.public_base_url;

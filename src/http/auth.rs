@@ -47,7 +47,7 @@ async fn owner(req: &HttpRequest) -> Result<KeyOwner, ApiError> {
         .db
         .run(move |conn| agencies::authenticate(conn, &key))
         .await
-        .map_err(ApiError::internal)?
+        .map_err(ApiError::from)?
         .ok_or(ApiError::Unauthorized)
 }
 

@@ -109,10 +109,19 @@ impl ApiError {
     }
 }
 
-/// A database failure is never the caller's fault: 500, cause logged.
+/// A database failure is never the caller's fault: 503 when the database is down or
+/// restarting (the caller retries; with an Idempotency-Key that is safe), else 500 with
+/// the cause logged.
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::internal(e)
+        if e.is_unavailable() {
+            tracing::warn!(error = %e, "database unavailable");
+            ApiError::Unavailable(
+                "the database is not answering; try again in a few seconds".into(),
+            )
+        } else {
+            ApiError::internal(e)
+        }
     }
 }
 
@@ -143,6 +152,12 @@ impl ResponseError for ApiError {
             && let Ok(value) = HeaderValue::from_str(&retry_after_secs.to_string())
         {
             response.headers_mut().insert(RETRY_AFTER, value);
+        }
+        if let ApiError::Unavailable(_) = self {
+            // A restart or failover is over in seconds.
+            response
+                .headers_mut()
+                .insert(RETRY_AFTER, HeaderValue::from_static("2"));
         }
         response
     }

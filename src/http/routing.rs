@@ -98,7 +98,7 @@ pub async fn preview(
             let agency = match (&caller, asked_agency) {
                 (Caller::Agency(a), asked) => {
                     let own = agencies::find_by_id(conn, &a.agency_id)
-                        .map_err(ApiError::internal)?
+                        .map_err(ApiError::from)?
                         .ok_or_else(|| ApiError::internal("the caller's agency is missing"))?;
                     if asked.is_some_and(|c| c != own.code) {
                         return Err(ApiError::Forbidden(
@@ -110,7 +110,7 @@ pub async fn preview(
                 }
                 (Caller::Operator(_), Some(code)) => Some(
                     agencies::find_by_code(conn, &code)
-                        .map_err(ApiError::internal)?
+                        .map_err(ApiError::from)?
                         .ok_or_else(|| {
                             ApiError::NotFound(format!("no agency has code '{code}'"))
                         })?,
@@ -119,9 +119,9 @@ pub async fn preview(
             };
             let agency_id = agency.as_ref().map_or("", |a| a.id.as_str());
             let decision = routing::decide(conn, agency_id, &province_code, &ward_code)
-                .map_err(ApiError::internal)?;
+                .map_err(ApiError::from)?;
             let rule = match &decision.rule_id {
-                Some(id) => routing::get(conn, id).map_err(ApiError::internal)?,
+                Some(id) => routing::get(conn, id).map_err(ApiError::from)?,
                 None => None,
             };
             Ok((agency.map(|a| a.code), decision, rule))

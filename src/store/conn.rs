@@ -4,6 +4,7 @@
 //! `establish` tries each backend in turn and hides the real error. We pick the backend from
 //! the URL ourselves and report what the driver said.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -35,6 +36,41 @@ pub enum StoreError {
     Migration(String),
     #[error("database task failed: {0}")]
     Task(String),
+}
+
+impl StoreError {
+    /// A connection refused for now: the server is starting, stopping or not listening yet.
+    pub fn is_starting_up(&self) -> bool {
+        let StoreError::Connect { message, .. } = self else {
+            return false;
+        };
+        [
+            "starting up",
+            "shutting down",
+            "in recovery",
+            "Connection refused",
+        ]
+        .iter()
+        .any(|m| message.contains(m))
+    }
+
+    /// The database cannot be reached or cut the connection (a restart, a failover): the
+    /// caller may retry shortly; nothing is wrong with the request or the code.
+    pub fn is_unavailable(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            StoreError::Pool(_) | StoreError::Connect { .. } => true,
+            StoreError::Query(Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)) => true,
+            // SQLSTATE 57P01-57P03 (shutdown, crash recovery) come as `Unknown` when libpq has
+            // not yet seen the socket close.
+            StoreError::Query(Error::DatabaseError(_, info)) => {
+                let message = info.message();
+                message.starts_with("terminating connection")
+                    || message.starts_with("the database system is")
+            }
+            _ => false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +141,27 @@ impl DatabaseUrl {
         redact_url(&self.url)
     }
 
+    /// As [`DatabaseUrl::establish`], waiting up to `patience` while PostgreSQL is starting,
+    /// shutting down or refusing connections: a service started together with its database
+    /// (a reboot, a restart of both) waits for it instead of exiting. A wrong address, user
+    /// or password fails at once.
+    pub fn establish_at_start(&self, patience: Duration) -> Result<DbConnection, StoreError> {
+        let start = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match self.establish() {
+                Err(e) if e.is_starting_up() && start.elapsed() < patience => {
+                    if !told {
+                        tracing::warn!(error = %e, wait_secs = patience.as_secs(), "database not up yet; waiting for it");
+                        told = true;
+                    }
+                    std::thread::sleep(Duration::from_millis(500));
+                }
+                other => return other,
+            }
+        }
+    }
+
     pub fn establish(&self) -> Result<DbConnection, StoreError> {
         let connect_error = |message: String| StoreError::Connect {
             backend: self.backend,
@@ -171,9 +228,33 @@ impl r2d2::ManageConnection for Manager {
         conn.batch_execute("SELECT 1").map_err(StoreError::from)
     }
 
+    /// r2d2 asks this as a connection goes back to the pool, on the thread that used it.
     fn has_broken(&self, _conn: &mut DbConnection) -> bool {
-        false
+        DEAD.with(|dead| dead.replace(false))
     }
+}
+
+thread_local! {
+    /// Set by [`with_pooled`] when the connection it holds turned out to be dead, and read
+    /// (and cleared) by [`Manager::has_broken`] when that connection is given back.
+    static DEAD: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Runs `work` on a pooled connection. Connections are not tested when lent (that would
+/// cost a round trip per use), so when the work fails the connection is tested then: one
+/// that a restarted or failed-over server cut is dropped rather than pooled, and the next
+/// caller gets a fresh connection instead of the same error.
+fn with_pooled<T, E: From<StoreError>>(
+    pool: &r2d2::Pool<Manager>,
+    work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let mut conn = pool.get().map_err(StoreError::from)?;
+    let result = work(&mut conn);
+    if result.is_err() && conn.batch_execute("SELECT 1").is_err() {
+        DEAD.with(|dead| dead.set(true));
+    }
+    drop(conn);
+    result
 }
 
 /// The pool every part of the service shares. Cheap to clone.
@@ -230,12 +311,9 @@ impl Db {
         F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
     {
         let pool = self.pool.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = pool.get().map_err(StoreError::from)?;
-            work(&mut conn)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || with_pooled(&pool, work))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// As [`Db::run`], on a connection of its own, closed afterwards. For rare bulk writes:
@@ -261,8 +339,7 @@ impl Db {
         &self,
         work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
     ) -> Result<T, E> {
-        let mut conn = self.pool.get().map_err(StoreError::from)?;
-        work(&mut conn)
+        with_pooled(&self.pool, work)
     }
 
     /// A cheap round trip, for readiness checks.

@@ -176,7 +176,7 @@ fn agency_error(e: AgencyError) -> ApiError {
         },
         AgencyError::NotFound(code) => ApiError::NotFound(format!("no agency has code '{code}'")),
         AgencyError::InvalidCode(_) | AgencyError::EmptyName => ApiError::BadRequest(e.to_string()),
-        AgencyError::Store(e) => ApiError::internal(e),
+        AgencyError::Store(e) => ApiError::from(e),
     }
 }
 
@@ -198,7 +198,7 @@ pub async fn list_agencies(
 ) -> Result<HttpResponse, ApiError> {
     let all = state
         .db
-        .run(|conn| agencies::list(conn).map_err(ApiError::internal))
+        .run(|conn| agencies::list(conn).map_err(ApiError::from))
         .await?;
     let views: Vec<AgencyView> = all.into_iter().map(AgencyView::from).collect();
     Ok(HttpResponse::Ok().json(views))
@@ -321,7 +321,7 @@ pub async fn get_agency(
         .db
         .run(move |conn| {
             agencies::find_by_code(conn, &code)
-                .map_err(ApiError::internal)?
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("no agency has code '{code}'")))
         })
         .await?;

@@ -110,7 +110,7 @@ pub async fn list_deliveries(
     let rows = state
         .db
         .run(move |conn| {
-            dispatch::list_for_operator(conn, wanted.as_deref(), limit).map_err(ApiError::internal)
+            dispatch::list_for_operator(conn, wanted.as_deref(), limit).map_err(ApiError::from)
         })
         .await?;
     let views: Vec<OperatorDelivery> = rows.into_iter().map(OperatorDelivery::from).collect();
@@ -140,10 +140,10 @@ pub async fn get_delivery(
     let found = state
         .db
         .run(move |conn| {
-            let row = dispatch::find_for_operator(conn, &id).map_err(ApiError::internal)?;
-            let calls = dispatch::exchanges(conn, &id).map_err(ApiError::internal)?;
+            let row = dispatch::find_for_operator(conn, &id).map_err(ApiError::from)?;
+            let calls = dispatch::exchanges(conn, &id).map_err(ApiError::from)?;
             let told =
-                crate::store::notifications::for_delivery(conn, &id).map_err(ApiError::internal)?;
+                crate::store::notifications::for_delivery(conn, &id).map_err(ApiError::from)?;
             Ok::<_, ApiError>(row.map(|r| (r, calls, told)))
         })
         .await?;
@@ -193,7 +193,7 @@ pub async fn retry_delivery(
         let id = id.clone();
         state
             .db
-            .run(move |conn| dispatch::retry(conn, &id).map_err(ApiError::internal))
+            .run(move |conn| dispatch::retry(conn, &id).map_err(ApiError::from))
             .await?
     };
     match outcome {

@@ -126,7 +126,7 @@ fn rule_error(e: RuleError) -> ApiError {
     match e {
         RuleError::Invalid(errors) => ApiError::Validation(errors),
         RuleError::NotFound(_) => ApiError::NotFound(e.to_string()),
-        RuleError::Store(e) => ApiError::internal(e),
+        RuleError::Store(e) => ApiError::from(e),
     }
 }
 
@@ -151,7 +151,7 @@ pub async fn list_rules(
     let active = filter.active;
     let rules = state
         .db
-        .run(move |conn| routing::list(conn, active).map_err(ApiError::internal))
+        .run(move |conn| routing::list(conn, active).map_err(ApiError::from))
         .await?;
     let views: Vec<RuleView> = rules.into_iter().map(RuleView::from).collect();
     Ok(HttpResponse::Ok().json(views))
@@ -219,7 +219,7 @@ pub async fn get_rule(
         .db
         .run(move |conn| {
             routing::get(conn, &id)
-                .map_err(ApiError::internal)?
+                .map_err(ApiError::from)?
                 .ok_or_else(|| ApiError::NotFound(format!("no routing rule with id '{id}'")))
         })
         .await?;
