@@ -106,6 +106,18 @@ impl Breaker {
         };
     }
 
+    /// How long calls stay refused; `None` when one may go out now.
+    pub fn retry_in(&self) -> Option<Duration> {
+        let now = Instant::now();
+        match *self.lock() {
+            Inner::Open { until } if now < until => Some(until - now),
+            Inner::HalfOpen { since } if now < since + self.open_for => {
+                Some(since + self.open_for - now)
+            }
+            _ => None,
+        }
+    }
+
     pub fn state(&self) -> BreakerState {
         match *self.lock() {
             Inner::Closed { .. } => BreakerState::Closed,
@@ -144,6 +156,17 @@ mod tests {
         breaker.record_success();
         assert_eq!(breaker.state(), BreakerState::Closed);
         assert!(breaker.allow().is_ok());
+    }
+
+    #[test]
+    fn retry_in_says_how_long_calls_stay_refused() {
+        let breaker = Breaker::new(1, Duration::from_secs(60));
+        assert_eq!(breaker.retry_in(), None);
+        breaker.record_failure();
+        let wait = breaker.retry_in().expect("open");
+        assert!(wait > Duration::from_secs(59) && wait <= Duration::from_secs(60));
+        breaker.record_success();
+        assert_eq!(breaker.retry_in(), None);
     }
 
     #[test]

@@ -71,7 +71,8 @@ impl JobHandler for DispatchHandler {
         }
         let mut reasons = Vec::new();
         let mut down = false;
-        for courier in candidates(&target) {
+        let candidates = candidates(&target);
+        for &courier in &candidates {
             let (outcome, calls) = exchange::capture(try_courier(ctx, &target, courier)).await;
             keep_exchanges(ctx, &id, &job.id, calls).await;
             report_breaker(ctx, courier);
@@ -102,7 +103,13 @@ impl JobHandler for DispatchHandler {
         }
         let summary = reasons.join("; ");
         if down && job.attempt < job.max_attempts {
-            return Err(JobError::Retry(summary));
+            return Err(match reopening(ctx, &candidates) {
+                Some(not_before) => JobError::RetryAfter {
+                    message: summary,
+                    not_before,
+                },
+                None => JobError::Retry(summary),
+            });
         }
         let failed = {
             let (id, summary) = (id.clone(), summary.clone());
@@ -145,6 +152,16 @@ fn report_breaker(ctx: &AppState, courier: Courier) {
         BreakerState::Open => 2.0,
     };
     metrics::gauge!("civicpost_courier_breaker_state", "courier" => courier.as_str()).set(value);
+}
+
+/// When every candidate's circuit is open: how long until the first lets a call through.
+fn reopening(ctx: &AppState, candidates: &[Courier]) -> Option<std::time::Duration> {
+    candidates
+        .iter()
+        .map(|c| ctx.couriers.breaker(*c).and_then(|b| b.retry_in()))
+        .collect::<Option<Vec<_>>>()?
+        .into_iter()
+        .min()
 }
 
 fn breaker_state(ctx: &AppState, courier: Courier) -> BreakerState {

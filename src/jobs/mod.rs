@@ -37,6 +37,13 @@ pub enum JobError {
     /// Worth trying again later (timeouts, 5xx, a courier's circuit open).
     #[error("{0}")]
     Retry(String),
+    /// As `Retry`, but not before `not_before` has passed: every courier's circuit is open
+    /// until then, and an earlier try would be refused without a call, using up an attempt.
+    #[error("{message}")]
+    RetryAfter {
+        message: String,
+        not_before: std::time::Duration,
+    },
     /// Will never succeed as it is (bad payload, a refusal that retrying cannot change).
     #[error("{0}")]
     Permanent(String),

@@ -397,19 +397,24 @@ fn decide(
     backoff: &Backoff,
     now: NaiveDateTime,
 ) -> Decision {
-    match result {
-        Ok(()) => Decision::Complete,
-        Err(JobError::Permanent(error)) => Decision::Park { error },
-        Err(JobError::Retry(error)) if job.attempt >= job.max_attempts => Decision::Park {
+    let (error, not_before) = match result {
+        Ok(()) => return Decision::Complete,
+        Err(JobError::Permanent(error)) => return Decision::Park { error },
+        Err(JobError::Retry(error)) => (error, std::time::Duration::ZERO),
+        Err(JobError::RetryAfter {
+            message,
+            not_before,
+        }) => (message, not_before),
+    };
+    if job.attempt >= job.max_attempts {
+        return Decision::Park {
             error: format!("gave up after {} attempts: {error}", job.attempt),
-        },
-        Err(JobError::Retry(error)) => {
-            let delay = chrono::Duration::from_std(backoff.delay(job.attempt))
-                .unwrap_or(chrono::Duration::MAX);
-            let at = now.checked_add_signed(delay).unwrap_or(NaiveDateTime::MAX);
-            Decision::Retry { error, at }
-        }
+        };
     }
+    let delay = chrono::Duration::from_std(backoff.delay(job.attempt).max(not_before))
+        .unwrap_or(chrono::Duration::MAX);
+    let at = now.checked_add_signed(delay).unwrap_or(NaiveDateTime::MAX);
+    Decision::Retry { error, at }
 }
 
 #[cfg(test)]
@@ -461,5 +466,28 @@ mod tests {
             decide(&job(1, 3), Ok(()), &backoff, now),
             Decision::Complete
         );
+    }
+
+    #[test]
+    fn a_retry_after_waits_at_least_that_long_and_still_counts() {
+        let backoff = Backoff {
+            base: Duration::from_secs(5),
+            cap: Duration::from_secs(60),
+        };
+        let now = now_utc();
+        let open = || {
+            Err(JobError::RetryAfter {
+                message: "circuit open".into(),
+                not_before: Duration::from_secs(45),
+            })
+        };
+        match decide(&job(1, 3), open(), &backoff, now) {
+            Decision::Retry { at, .. } => assert_eq!(at, now + chrono::Duration::seconds(45)),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            decide(&job(3, 3), open(), &backoff, now),
+            Decision::Park { .. }
+        ));
     }
 }
