@@ -31,40 +31,44 @@ pub struct TestDb {
     pub url: String,
     /// The test's own folder (the SQLite file, the SMS outbox, mailboxes).
     pub dir: tempfile::TempDir,
-    pg_name: Option<String>,
+    /// The PostgreSQL server's admin URL and this database's name.
+    pg: Option<(String, String)>,
 }
 
 impl TestDb {
     pub fn new() -> Self {
         if backend_is_postgres() {
-            let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
-            let admin = postgres_admin_url();
-            let mut conn = PgConnection::establish(&admin).expect("connect to test PostgreSQL");
-            diesel::sql_query(format!("CREATE DATABASE {name}"))
-                .execute(&mut conn)
-                .expect("create test database");
-            let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
-            Self {
-                url: format!("{base}/{name}"),
-                dir: tempfile::tempdir().expect("temp dir"),
-                pg_name: Some(name),
-            }
+            Self::on_postgres(&postgres_admin_url())
         } else {
             let dir = tempfile::tempdir().expect("temp dir");
             let url = dir.path().join("civicpost.db").display().to_string();
-            Self {
-                url,
-                dir,
-                pg_name: None,
-            }
+            Self { url, dir, pg: None }
+        }
+    }
+
+    /// A database of its own on the PostgreSQL server at `admin` (a URL to a database
+    /// there that the test may connect to, such as `postgres`).
+    pub fn on_postgres(admin: &str) -> Self {
+        let name = format!("cp_test_{}", uuid::Uuid::now_v7().simple());
+        let mut conn = PgConnection::establish(admin).expect("connect to test PostgreSQL");
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .expect("create test database");
+        let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(admin);
+        Self {
+            url: format!("{base}/{name}"),
+            dir: tempfile::tempdir().expect("temp dir"),
+            pg: Some((admin.to_owned(), name)),
         }
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        let Some(name) = &self.pg_name else { return };
-        if let Ok(mut conn) = PgConnection::establish(&postgres_admin_url()) {
+        let Some((admin, name)) = &self.pg else {
+            return;
+        };
+        if let Ok(mut conn) = PgConnection::establish(admin) {
             let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                 .execute(&mut conn);
         }
@@ -123,7 +127,11 @@ impl TestApp {
     }
 
     pub async fn spawn_with(extra: serde_json::Value) -> Self {
-        let db = TestDb::new();
+        Self::spawn_on(TestDb::new(), extra).await
+    }
+
+    /// As [`TestApp::spawn_with`], on a database the test made itself.
+    pub async fn spawn_on(db: TestDb, extra: serde_json::Value) -> Self {
         let settings = settings(&db, extra);
         let addr = settings.bind_addr().expect("bind addr");
         let app = Application::build(settings, addr)
