@@ -52,6 +52,22 @@ async fn health_docs_and_openapi_are_served() {
         assert!(doc["paths"][path].is_object(), "{path} documented");
     }
     assert!(doc["components"]["schemas"]["Problem"].is_object());
+    // Handlers mounted in a scope document the scope's prefix too (the reports and the
+    // failure queue once appeared as "/summary" and "").
+    for path in doc["paths"].as_object().expect("paths").keys() {
+        assert!(
+            path.starts_with("/v1/")
+                || ["/healthz", "/readyz", "/metrics"].contains(&path.as_str()),
+            "{path:?} is not where the handler answers"
+        );
+    }
+    for path in [
+        "/v1/reports/summary",
+        "/v1/admin/failures",
+        "/v1/admin/audit",
+    ] {
+        assert!(doc["paths"][path].is_object(), "{path} documented");
+    }
 }
 
 #[tokio::test]

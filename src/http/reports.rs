@@ -151,6 +151,7 @@ fn csv_response(name: &str, scope: &Scope, body: String) -> HttpResponse {
 /// Everything: totals, deliveries by state, share returned by post per agency, per courier,
 /// per ward, failed-attempt and return reasons, and volume per day.
 #[utoipa::path(
+    context_path = "/v1/reports",
     tag = "reports",
     params(ReportQuery),
     responses(
@@ -175,6 +176,7 @@ pub async fn summary(
 /// The report sections one by one; `states`, `share-by-post`, `couriers`, `wards`,
 /// `reasons` (failed attempts and returns) and `daily`, as JSON or CSV.
 #[utoipa::path(
+    context_path = "/v1/reports",
     tag = "reports",
     params(("section" = String, Path, description = "states | share-by-post | couriers | wards | reasons | daily"), ReportQuery),
     responses(
@@ -405,6 +407,7 @@ async fn target_agency(
 /// Records how many results the agency returned in total on each day (replacing earlier
 /// figures for the same days); the share returned by post is measured against these.
 #[utoipa::path(
+    context_path = "/v1/reports",
     tag = "reports",
     request_body = ResultTotalsBody,
     responses(
@@ -436,6 +439,7 @@ pub async fn put_result_totals(
 
 /// The totals an agency reported for the days of a period.
 #[utoipa::path(
+    context_path = "/v1/reports",
     tag = "reports",
     params(ReportQuery),
     responses((status = 200, body = ResultTotalsView), (status = 400, body = Problem, content_type = "application/problem+json")),

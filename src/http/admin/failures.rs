@@ -28,6 +28,7 @@ pub struct FailureQueue {
 /// The failure queue, newest first: `dispatch_failed` deliveries, unknown courier status
 /// codes, parked jobs, disabled callback endpoints, and SMS or email that failed for good.
 #[utoipa::path(
+    context_path = "/v1/admin/failures",
     tag = "admin",
     params(ListQuery),
     responses((status = 200, body = FailureQueue), (status = 403, body = Problem, content_type = "application/problem+json")),
@@ -63,6 +64,7 @@ pub struct ActionResult {
 /// courier), `replay` (a disabled callback endpoint: enable it and send what it missed) or
 /// `mark_handled`. Recorded in the audit log with the operator key and the time.
 #[utoipa::path(
+    context_path = "/v1/admin/failures",
     tag = "admin",
     params(
         ("kind" = String, Path, description = "dispatch_failed | unknown_courier_code | parked_job | callback_disabled | notification_failed"),
@@ -176,6 +178,7 @@ impl From<AuditRow> for AuditEntryView {
 
 /// The audit log, newest first: operator actions on the failure queue and retention runs.
 #[utoipa::path(
+    context_path = "/v1/admin/audit",
     tag = "admin",
     params(AuditQuery),
     responses((status = 200, body = Vec<AuditEntryView>)),
