@@ -15,7 +15,7 @@ use client::Client;
 pub use client::ViettelConfig;
 use transformers::{
     CreateOrderData, CreateOrderRequest, PriceItem, PriceRequest, ProvinceItem, UPDATE_CANCEL,
-    UpdateOrderRequest, WardItem, WebhookBody,
+    UpdateOrderRequest, WardItem,
 };
 
 use super::{
@@ -237,29 +237,6 @@ impl CourierAdapter for ViettelPostAdapter {
     }
 
     fn parse_webhook(&self, body: &[u8]) -> Result<Vec<CourierEvent>, WebhookError> {
-        let parsed: WebhookBody =
-            serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
-        let data = parsed.data;
-        let occurred_at =
-            transformers::parse_status_date(&data.order_statusdate).ok_or_else(|| {
-                WebhookError::Malformed("ORDER_STATUSDATE is not dd/MM/yyyy HH:mm:ss".to_owned())
-            })?;
-        let mapping = transformers::map_status(data.order_status, data.reason_code());
-        let raw_text = data
-            .status_name
-            .clone()
-            .or_else(|| data.note.clone())
-            .filter(|s| !s.is_empty());
-        Ok(vec![CourierEvent {
-            location: data.location().map(str::to_owned),
-            reference: data.order_reference.clone().filter(|s| !s.is_empty()),
-            tracking_number: data.order_number,
-            raw_code: data.order_status.to_string(),
-            raw_text,
-            state: mapping.state,
-            reason: mapping.reason.map(str::to_owned),
-            known_code: mapping.known_code,
-            occurred_at,
-        }])
+        transformers::parse_webhook(body)
     }
 }

@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+use crate::couriers::{CourierEvent, WebhookError};
 use crate::domain::state::DeliveryState;
 
 /// Every endpoint but `getPriceAll` answers in this envelope; success is decided on `error`,
@@ -308,6 +309,33 @@ pub fn parse_hours(text: Option<&str>) -> Option<i32> {
         .take_while(|c| c.is_ascii_digit())
         .collect();
     digits.parse().ok()
+}
+
+/// A webhook body (couriers.md §1.4) as the one event it reports.
+pub fn parse_webhook(body: &[u8]) -> Result<Vec<CourierEvent>, WebhookError> {
+    let parsed: WebhookBody =
+        serde_json::from_slice(body).map_err(|e| WebhookError::Malformed(e.to_string()))?;
+    let data = parsed.data;
+    let occurred_at = parse_status_date(&data.order_statusdate).ok_or_else(|| {
+        WebhookError::Malformed("ORDER_STATUSDATE is not dd/MM/yyyy HH:mm:ss".to_owned())
+    })?;
+    let mapping = map_status(data.order_status, data.reason_code());
+    let raw_text = data
+        .status_name
+        .clone()
+        .or_else(|| data.note.clone())
+        .filter(|s| !s.is_empty());
+    Ok(vec![CourierEvent {
+        location: data.location().map(str::to_owned),
+        reference: data.order_reference.clone().filter(|s| !s.is_empty()),
+        tracking_number: data.order_number,
+        raw_code: data.order_status.to_string(),
+        raw_text,
+        state: mapping.state,
+        reason: mapping.reason.map(str::to_owned),
+        known_code: mapping.known_code,
+        occurred_at,
+    }])
 }
 
 #[cfg(test)]
