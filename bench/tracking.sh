@@ -7,28 +7,39 @@
 #   3. cached: wrk over 1,000 codes read once beforehand, with the cache in Redis, then with
 #      the in-process cache (no REDIS_URL);
 #   4. baseline: redis-benchmark GET, the same 64 connections, against the same Redis.
+#   5. baseline: a bare actix-web handler (examples/bare_actix.rs), the same wrk run.
+# Each delivery gets EVENTS timeline rows (the template's, then in-transit scans kept as
+# history), so DELIVERIES=1000000 EVENTS=10 is the 1M-delivery, 10M-event database.
 # The per-address rate limit is switched off for the run (every request comes from 127.0.0.1).
-# Usage: bench/tracking.sh   (DELIVERIES=100000 DURATION=10 CONNECTIONS=64
-#          PGURL=postgres://postgres@127.0.0.1:5432/postgres REDIS=redis://127.0.0.1:6379)
+# Usage: bench/tracking.sh   (DELIVERIES=100000 EVENTS=10 DURATION=10 CONNECTIONS=64
+#          PGURL=postgres://postgres@127.0.0.1:5432/postgres REDIS=redis://127.0.0.1:6379
+#          KEEP_DB=name: keep the seeded database under that name)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 command -v wrk >/dev/null || apt_install wrk
-n="${DELIVERIES:-100000}"; seconds="${DURATION:-10}"; conns="${CONNECTIONS:-64}"
+n="${DELIVERIES:-100000}"; events="${EVENTS:-10}"; seconds="${DURATION:-10}"; conns="${CONNECTIONS:-64}"
 admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
 redis="${REDIS:-redis://127.0.0.1:6379}"
 redis_host=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p.hostname, p.port or 6379)' "$redis")
 db="civicpost_tracking_$$"; url="${admin%/*}/$db"
 out=bench/out; mkdir -p "$out"
 cargo build --release --quiet
+cargo build --release --quiet --example bare_actix
 bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
+bare_bin="${CARGO_TARGET_DIR:-target}/release/examples/bare_actix"
 psql -q "$admin" -c "CREATE DATABASE $db"
 work=$(mktemp -d)
 serve=""
 stop_serve() { [ -z "$serve" ] || { kill "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true; serve=""; }; }
 cleanup() {
   stop_serve
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+  if [ -n "${KEEP_DB:-}" ]; then
+    psql -q "$admin" -c "DROP DATABASE IF EXISTS $KEEP_DB WITH (FORCE)" >/dev/null || true
+    psql -q "$admin" -c "ALTER DATABASE $db RENAME TO $KEEP_DB" >/dev/null && echo "kept the database as $KEEP_DB"
+  else
+    psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
+  fi
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -92,6 +103,20 @@ INSERT INTO delivery_events
   SELECT (jsonb_populate_record(e, jsonb_build_object('id', s.id || '-' || e.id,
           'delivery_id', s.id, 'inbox_id', null))).*
   FROM delivery_events e CROSS JOIN seed s WHERE e.delivery_id = '$template';
+-- Up to EVENTS rows per delivery: in-transit scans after the template's timeline, kept as
+-- history (applied = false), as couriers send many between the states that count.
+INSERT INTO delivery_events
+  SELECT (jsonb_populate_record(e, jsonb_build_object('id', s.id || '-scan-' || g,
+          'delivery_id', s.id, 'inbox_id', null, 'applied', false, 'state', 'in_transit',
+          'raw_code', '300', 'source', 'courier', 'courier', d.courier,
+          'occurred_at', e.occurred_at + g * interval '1 minute'))).*
+  FROM delivery_events e
+  CROSS JOIN (SELECT courier FROM deliveries WHERE id = '$template') d
+  CROSS JOIN seed s
+  CROSS JOIN generate_series(1, greatest(0, $events - (SELECT count(*) FROM delivery_events
+                                                       WHERE delivery_id = '$template'))) g
+ WHERE e.id = (SELECT id FROM delivery_events WHERE delivery_id = '$template'
+                ORDER BY occurred_at LIMIT 1);
 ANALYZE deliveries; ANALYZE delivery_events;
 SQL
 echo "   $(psql -Atq "$url" -c 'SELECT count(*) FROM deliveries') deliveries, $(psql -Atq "$url" -c 'SELECT count(*) FROM delivery_events') events"
@@ -114,7 +139,14 @@ echo "   cached (in process)"
 warm
 run_wrk "$work/hot.txt" random "$work/cached-memory.txt"
 serve_rss=$(awk '/^VmHWM/ {print $2}' "/proc/$serve/status")
-echo "== 4. baseline: redis-benchmark GET, $conns connections"
+echo "== 4. baseline: a bare actix-web handler, the same wrk run"
+bare_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$bare_bin" "127.0.0.1:$bare_port" & bare=$!
+for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$bare_port/" >/dev/null 2>&1 && break; sleep 0.1; done
+CIVICPOST_BENCH_CODES="$work/hot.txt" CIVICPOST_BENCH_MODE=random \
+  wrk -t2 -c"$conns" -d"${seconds}s" --latency -s bench/tracking.lua "http://127.0.0.1:$bare_port" > "$work/bare.txt"
+kill "$bare"; wait "$bare" 2>/dev/null || true
+echo "== 5. baseline: redis-benchmark GET, $conns connections"
 read -r rhost rport <<< "$redis_host"
 redis-benchmark -h "$rhost" -p "$rport" -c "$conns" -n 400000 -t get --csv > "$work/redis.csv"
 
@@ -134,7 +166,8 @@ def wrk(name):
             "non_2xx": int(non2xx.group(1)) if non2xx else 0}
 rows = [dict(what="uncached (PostgreSQL)", **wrk("uncached")),
         dict(what="cached, Redis", **wrk("cached-redis")),
-        dict(what="cached, in process", **wrk("cached-memory"))]
+        dict(what="cached, in process", **wrk("cached-memory")),
+        dict(what="bare actix-web handler (baseline)", **wrk("bare"))]
 with open(f"{work}/redis.csv") as f:
     r = list(csv.DictReader(f))[0]
 redis = {"what": "redis-benchmark GET (baseline)", "per_s": float(r["rps"]),
@@ -147,7 +180,9 @@ print(f"ratio cached (Redis)/redis-benchmark: {rows[1]['per_s'] / redis['per_s']
       f"{n} deliveries; {conns} connections; serve peak RSS {rss / 1024:.0f} MB")
 if rows[0]["requests"] > n - 1000:
     print("note: the uncached run read more codes than were seeded; later reads were cached")
-json.dump({"rows": rows + [redis], "deliveries": n}, open(f"{out}/tracking.json", "w"), indent=2)
-if any(row["non_2xx"] for row in rows):
+result = {"rows": rows + [redis], "deliveries": n, "serve_peak_rss_mb": rss / 1024}
+json.dump(result, open(f"{out}/tracking.json", "w"), indent=2)
+json.dump(result, open(f"{out}/tracking-{n}.json", "w"), indent=2)
+if any(row["non_2xx"] for row in rows[:3]):
     sys.exit("some reads did not answer 200")
 PY
