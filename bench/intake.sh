@@ -16,9 +16,12 @@ cargo build --release --quiet
 bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
 psql -q "$admin" -c "CREATE DATABASE $db"
 work=$(mktemp -d)
-cleanup() { kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; rm -rf "$work"; }
+pid=""
+cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; rm -rf "$work"; }
 trap cleanup EXIT
-export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__SANDBOX=false CIVICPOST__DATABASE__POOL_SIZE=32
+# No couriers: intake alone (outside sandbox mode an enabled courier needs its credentials).
+export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__SANDBOX=false CIVICPOST__DATABASE__POOL_SIZE=32 \
+  CIVICPOST__COURIERS__VIETTELPOST__ENABLED=false CIVICPOST__COURIERS__VNPOST__ENABLED=false
 key=$("$bin" agency create --code BENCH --name "Benchmark agency" | tail -n 1)
 agency_id=$(psql -Atq "$url" -c "SELECT id FROM agencies WHERE code = 'BENCH'")
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
