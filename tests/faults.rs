@@ -153,6 +153,57 @@ async fn wait_for(app: &TestApp, what: &str, limit: Duration, mut done: impl FnM
     }
 }
 
+/// Waits until every delivery is with Viettel Post and no job is open, then checks that the
+/// simulator holds exactly one order per delivery.
+async fn assert_dispatched_once(app: &TestApp, ids: &BTreeMap<String, String>) {
+    wait_for(
+        app,
+        "every delivery dispatched",
+        Duration::from_secs(120),
+        || {
+            ids.values()
+                .all(|id| app.delivery(id).state == "awaiting_pickup")
+                && app.open_jobs() == 0
+        },
+    )
+    .await;
+    let sim = &app
+        .state
+        .simulators
+        .as_ref()
+        .expect("simulators")
+        .viettelpost;
+    assert_eq!(sim.order_count(), ids.len(), "one order per delivery");
+}
+
+/// Starts `senders` clients that post each (url, body) in turn, every one acknowledged with
+/// 200; await the handles to wait for the last.
+fn send_webhooks(
+    hooks: Vec<(String, Vec<u8>)>,
+    senders: usize,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let client = reqwest::Client::new();
+    hooks
+        .chunks(hooks.len().div_ceil(senders))
+        .map(<[_]>::to_vec)
+        .map(|chunk| {
+            let client = client.clone();
+            tokio::spawn(async move {
+                for (url, body) in chunk {
+                    let res = client
+                        .post(&url)
+                        .header("content-type", "application/json")
+                        .body(body)
+                        .send()
+                        .await
+                        .expect("webhook");
+                    assert_eq!(res.status(), 200, "every copy is acknowledged");
+                }
+            })
+        })
+        .collect()
+}
+
 fn delivery_count(app: &TestApp) -> i64 {
     app.state
         .db
@@ -298,30 +349,8 @@ async fn webhook_storm(kill: bool) {
     let mut first = Child::worker(&app.db.url, dir, "worker-a", &env).await;
     let _second = Child::worker(&app.db.url, dir, "worker-b", &env).await;
 
-    let client = reqwest::Client::new();
     let url = app.url("/v1/webhooks/viettelpost");
-    let chunks: Vec<Vec<Vec<u8>>> = bodies
-        .chunks(bodies.len().div_ceil(32))
-        .map(<[_]>::to_vec)
-        .collect();
-    let senders: Vec<_> = chunks
-        .into_iter()
-        .map(|chunk| {
-            let (client, url) = (client.clone(), url.clone());
-            tokio::spawn(async move {
-                for body in chunk {
-                    let res = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("webhook");
-                    assert_eq!(res.status(), 200, "every copy is acknowledged");
-                }
-            })
-        })
-        .collect();
+    let senders = send_webhooks(bodies.into_iter().map(|b| (url.clone(), b)).collect(), 32);
     if kill {
         wait_until("a third ingested", Duration::from_secs(60), || {
             inbox_counts(&app).1 >= 33
@@ -506,24 +535,7 @@ async fn a_postgres_restart_under_load_loses_nothing_and_orders_nothing_twice() 
         );
     }
     assert_one_delivery_per_request(&app, &ids, 120);
-    wait_for(
-        &app,
-        "every delivery dispatched",
-        Duration::from_secs(120),
-        || {
-            ids.values()
-                .all(|id| app.delivery(id).state == "awaiting_pickup")
-                && app.open_jobs() == 0
-        },
-    )
-    .await;
-    let sim = &app
-        .state
-        .simulators
-        .as_ref()
-        .expect("simulators")
-        .viettelpost;
-    assert_eq!(sim.order_count(), 120, "one order per delivery");
+    assert_dispatched_once(&app, &ids).await;
     drop(app);
     drop(pg);
 }
@@ -689,24 +701,7 @@ async fn three_replicas_share_the_work_and_do_nothing_twice() {
     }
     assert_eq!(created, 60, "one 201 per key, the other copy a 200 replay");
     assert_one_delivery_per_request(&app, &ids, 60);
-    wait_for(
-        &app,
-        "every delivery dispatched",
-        Duration::from_secs(120),
-        || {
-            ids.values()
-                .all(|id| app.delivery(id).state == "awaiting_pickup")
-                && app.open_jobs() == 0
-        },
-    )
-    .await;
-    let sim = &app
-        .state
-        .simulators
-        .as_ref()
-        .expect("simulators")
-        .viettelpost;
-    assert_eq!(sim.order_count(), 60, "one order per delivery");
+    assert_dispatched_once(&app, &ids).await;
 
     let mut hooks = Vec::new();
     for (n, id) in ids.values().enumerate() {
@@ -726,28 +721,7 @@ async fn three_replicas_share_the_work_and_do_nothing_twice() {
             }
         }
     }
-    let chunks: Vec<Vec<(String, Vec<u8>)>> = hooks
-        .chunks(hooks.len().div_ceil(16))
-        .map(<[_]>::to_vec)
-        .collect();
-    let senders: Vec<_> = chunks
-        .into_iter()
-        .map(|chunk| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                for (url, body) in chunk {
-                    let res = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("webhook");
-                    assert_eq!(res.status(), 200);
-                }
-            })
-        })
-        .collect();
+    let senders = send_webhooks(hooks, 16);
     for s in senders {
         s.await.expect("sender");
     }
