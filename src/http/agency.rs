@@ -178,6 +178,27 @@ fn not_found(id: &str) -> ApiError {
     ApiError::NotFound(format!("no delivery {id} for this agency"))
 }
 
+/// `read` of delivery `id`, when the calling agency owns it; 404 otherwise (another agency's
+/// id is answered as if it did not exist).
+pub(super) async fn of_own_delivery<T: Send + 'static>(
+    state: &AppState,
+    caller: AgencyCaller,
+    id: String,
+    read: fn(&mut crate::store::DbConnection, &str) -> Result<T, crate::store::StoreError>,
+) -> Result<T, ApiError> {
+    let lookup = id.clone();
+    state
+        .db
+        .run(
+            move |conn| match deliveries::find_for_agency(conn, &caller.agency_id, &lookup)? {
+                Some(_) => read(conn, &lookup).map(Some),
+                None => Ok(None),
+            },
+        )
+        .await?
+        .ok_or_else(|| not_found(&id))
+}
+
 /// One of the agency's deliveries. Another agency's id answers 404.
 #[utoipa::path(
     context_path = "/v1/deliveries",
@@ -344,18 +365,7 @@ pub async fn delivery_events(
     caller: AgencyCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let lookup = id.clone();
-    let events = state
-        .db
-        .run(
-            move |conn| match deliveries::find_for_agency(conn, &caller.agency_id, &lookup)? {
-                Some(_) => deliveries::events(conn, &lookup).map(Some),
-                None => Ok(None),
-            },
-        )
-        .await?
-        .ok_or_else(|| not_found(&id))?;
+    let events = of_own_delivery(&state, caller, id.into_inner(), deliveries::events).await?;
     let views: Vec<EventView> = events.into_iter().map(EventView::from).collect();
     Ok(HttpResponse::Ok().json(views))
 }

@@ -11,7 +11,6 @@ use super::auth::AgencyCaller;
 use super::problem::{ApiError, FieldError, Problem};
 use crate::app::AppState;
 use crate::domain::phone::MobileNumber;
-use crate::store::deliveries;
 use crate::store::notifications::{self as store, NotificationRow};
 
 /// One message to the citizen about one state, on one channel.
@@ -86,18 +85,8 @@ pub async fn delivery_notifications(
     caller: AgencyCaller,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
-    let lookup = id.clone();
-    let rows = state
-        .db
-        .run(
-            move |conn| match deliveries::find_for_agency(conn, &caller.agency_id, &lookup)? {
-                Some(_) => store::for_delivery(conn, &lookup).map(Some),
-                None => Ok(None),
-            },
-        )
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no delivery {id} for this agency")))?;
+    let rows = super::agency::of_own_delivery(&state, caller, id.into_inner(), store::for_delivery)
+        .await?;
     let views: Vec<NotificationView> = rows.into_iter().map(NotificationView::from).collect();
     Ok(HttpResponse::Ok().json(views))
 }
