@@ -1,13 +1,15 @@
 //! The fault-injection suite (issue 8): the service's processes killed with SIGKILL in the
 //! middle of intake, dispatch, webhook ingestion and notification sending; PostgreSQL
 //! restarted and Redis stopped under load; both couriers down and back; a storm of
-//! duplicated, reordered webhooks; three replicas on one database and one cache. Each test
-//! checks that nothing acknowledged is lost and nothing is ordered or sent twice.
+//! duplicated, reordered webhooks; two and three replicas on one database and one cache.
+//! Each test checks that nothing acknowledged is lost and nothing is ordered or sent twice.
 //!
 //! Dispatch and notification crashes at the worst moment (after the courier or the gateway
 //! answered, before our commit) are in `crash.rs` and `notifications_crash.rs`, with fail
 //! points; the tests here cut processes at random moments of real load.
 
+#[path = "faults/checks.rs"]
+mod checks;
 mod common;
 #[path = "faults/support.rs"]
 mod support;
@@ -17,14 +19,11 @@ mod webhooks;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use checks::*;
 use civicpost::couriers::viettelpost::sim::Faults;
 use civicpost::domain::courier::Courier;
-use civicpost::store::schema::{
-    deliveries, delivery_events, notifications, outbox_jobs, webhook_inbox,
-};
 use common::couriers::dispatch_settings;
 use common::{TestApp, TestDb};
-use diesel::prelude::*;
 use serde_json::{Value, json};
 use support::*;
 
@@ -90,177 +89,6 @@ async fn send_deliveries(
     (ids, seen_all)
 }
 
-fn count_by_kind(app: &TestApp, kind: &'static str) -> BTreeMap<String, i64> {
-    app.state
-        .db
-        .run_blocking(move |c| {
-            outbox_jobs::table
-                .filter(outbox_jobs::kind.eq(kind))
-                .group_by(outbox_jobs::delivery_id)
-                .select((outbox_jobs::delivery_id, diesel::dsl::count_star()))
-                .load::<(Option<String>, i64)>(c)
-                .map_err(civicpost::store::StoreError::from)
-        })
-        .expect("jobs")
-        .into_iter()
-        .filter_map(|(id, n)| id.map(|id| (id, n)))
-        .collect()
-}
-
-/// The attempts of each dispatch job so far.
-fn dispatch_attempts(app: &TestApp) -> Vec<i32> {
-    app.state
-        .db
-        .run_blocking(|c| {
-            outbox_jobs::table
-                .filter(outbox_jobs::kind.eq("dispatch"))
-                .select(outbox_jobs::attempts)
-                .load(c)
-                .map_err(civicpost::store::StoreError::from)
-        })
-        .expect("attempts")
-}
-
-/// Waits like `wait_until`; on timeout the panic shows each job's kind, status, attempts
-/// and last error, and the deliveries' states.
-async fn wait_for(app: &TestApp, what: &str, limit: Duration, mut done: impl FnMut() -> bool) {
-    let start = std::time::Instant::now();
-    while !done() {
-        if start.elapsed() > limit {
-            let jobs = app.state.db.run_blocking(|c| {
-                outbox_jobs::table
-                    .select((
-                        outbox_jobs::kind,
-                        outbox_jobs::status,
-                        outbox_jobs::attempts,
-                        outbox_jobs::last_error,
-                    ))
-                    .load::<(String, String, i32, Option<String>)>(c)
-                    .map_err(civicpost::store::StoreError::from)
-            });
-            let states = app.state.db.run_blocking(|c| {
-                deliveries::table
-                    .select(deliveries::state)
-                    .load::<String>(c)
-                    .map_err(civicpost::store::StoreError::from)
-            });
-            panic!(
-                "timed out after {limit:?} waiting for {what}\nstates: {states:?}\njobs: {jobs:#?}\n{}",
-                child_logs(app.db.dir.path())
-            );
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Waits until every delivery is with Viettel Post and no job is open, then checks that the
-/// simulator holds exactly one order per delivery.
-async fn assert_dispatched_once(app: &TestApp, ids: &BTreeMap<String, String>) {
-    wait_for(
-        app,
-        "every delivery dispatched",
-        Duration::from_secs(120),
-        || {
-            ids.values()
-                .all(|id| app.delivery(id).state == "awaiting_pickup")
-                && app.open_jobs() == 0
-        },
-    )
-    .await;
-    let sim = &app
-        .state
-        .simulators
-        .as_ref()
-        .expect("simulators")
-        .viettelpost;
-    assert_eq!(sim.order_count(), ids.len(), "one order per delivery");
-}
-
-/// Starts `senders` clients that post each (url, body) in turn, every one acknowledged with
-/// 200; await the handles to wait for the last.
-fn send_webhooks(
-    hooks: Vec<(String, Vec<u8>)>,
-    senders: usize,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    let client = reqwest::Client::new();
-    hooks
-        .chunks(hooks.len().div_ceil(senders))
-        .map(<[_]>::to_vec)
-        .map(|chunk| {
-            let client = client.clone();
-            tokio::spawn(async move {
-                for (url, body) in chunk {
-                    let res = client
-                        .post(&url)
-                        .header("content-type", "application/json")
-                        .body(body)
-                        .send()
-                        .await
-                        .expect("webhook");
-                    assert_eq!(res.status(), 200, "every copy is acknowledged");
-                }
-            })
-        })
-        .collect()
-}
-
-/// After a storm of copies: one processed inbox row per distinct body (4 per parcel), each
-/// courier event recorded once, and as many SMS lines in the outbox as notification rows (an
-/// SMS sent twice would leave more lines than rows).
-fn assert_each_once<'a>(
-    app: &TestApp,
-    ids: impl ExactSizeIterator<Item = &'a String>,
-    dir: &std::path::Path,
-) {
-    let bodies = 4 * ids.len() as i64;
-    assert_eq!(
-        inbox_counts(app),
-        (0, bodies, 0),
-        "one inbox row per distinct body"
-    );
-    for id in ids {
-        let mut codes: Vec<String> = courier_events(app, id)
-            .into_iter()
-            .map(|(c, _)| c)
-            .collect();
-        codes.sort();
-        assert_eq!(codes, ["200", "300", "500", "501"], "{id}: each event once");
-    }
-    assert_eq!(
-        sms_written(dir) as i64,
-        sms_sent(app),
-        "each SMS written once"
-    );
-}
-
-fn delivery_count(app: &TestApp) -> i64 {
-    app.state
-        .db
-        .run_blocking(|c| {
-            deliveries::table
-                .count()
-                .get_result(c)
-                .map_err(civicpost::store::StoreError::from)
-        })
-        .expect("count")
-}
-
-/// Every answered request names one delivery, each exactly once, with one dispatch job.
-fn assert_one_delivery_per_request(app: &TestApp, ids: &BTreeMap<String, String>, count: usize) {
-    assert_eq!(ids.len(), count, "every request answered");
-    let distinct: BTreeSet<&String> = ids.values().collect();
-    assert_eq!(distinct.len(), count, "one delivery per idempotency key");
-    assert_eq!(
-        delivery_count(app),
-        count as i64,
-        "no delivery lost or made twice"
-    );
-    let dispatch = count_by_kind(app, "dispatch");
-    for id in ids.values() {
-        assert_eq!(dispatch.get(id), Some(&1), "{id}: one dispatch job");
-    }
-}
-
 /// kill -9 of the service while 8 clients enqueue: the clients retry with their
 /// idempotency keys against the restarted service; each request makes one delivery.
 #[tokio::test]
@@ -285,67 +113,6 @@ async fn intake_survives_kill_9_of_the_service() {
         "the kill cut some requests: {seen:?}"
     );
     assert_one_delivery_per_request(&app, &ids, 120);
-}
-
-const STORM_STATUSES: [i64; 4] = [200, 300, 500, 501];
-
-/// Viettel Post's local time (UTC+7), `minutes_ago` before now.
-fn vtp_time(minutes_ago: i64) -> String {
-    let local = chrono::Utc::now().naive_utc() + chrono::Duration::hours(7)
-        - chrono::Duration::minutes(minutes_ago);
-    local.format("%d/%m/%Y %H:%M:%S").to_string()
-}
-
-fn inbox_counts(app: &TestApp) -> (i64, i64, i64) {
-    let rows: Vec<(String, i64)> = app
-        .state
-        .db
-        .run_blocking(|c| {
-            webhook_inbox::table
-                .group_by(webhook_inbox::status)
-                .select((webhook_inbox::status, diesel::dsl::count_star()))
-                .load(c)
-                .map_err(civicpost::store::StoreError::from)
-        })
-        .expect("inbox");
-    let count = |status: &str| {
-        rows.iter()
-            .find(|(s, _)| s == status)
-            .map_or(0, |(_, n)| *n)
-    };
-    (count("pending"), count("processed"), count("failed"))
-}
-
-fn courier_events(app: &TestApp, id: &str) -> Vec<(String, bool)> {
-    let id = id.to_owned();
-    app.state
-        .db
-        .run_blocking(move |c| {
-            delivery_events::table
-                .filter(delivery_events::delivery_id.eq(id))
-                .filter(delivery_events::source.eq("courier"))
-                .select((
-                    delivery_events::raw_code.assume_not_null(),
-                    delivery_events::applied,
-                ))
-                .load(c)
-                .map_err(civicpost::store::StoreError::from)
-        })
-        .expect("events")
-}
-
-fn sms_sent(app: &TestApp) -> i64 {
-    app.state
-        .db
-        .run_blocking(|c| {
-            notifications::table
-                .filter(notifications::channel.eq("sms"))
-                .filter(notifications::status.eq("sent"))
-                .count()
-                .get_result(c)
-                .map_err(civicpost::store::StoreError::from)
-        })
-        .expect("notifications")
 }
 
 /// 25 parcels × 4 statuses × 3 copies, shuffled, from 32 concurrent senders, while two
@@ -421,9 +188,11 @@ async fn webhook_ingestion_survives_kill_9_of_a_worker() {
     webhook_storm(true).await;
 }
 
-/// Both couriers answer 503 to everything for seconds (minutes in production, where the
-/// backoff is 5 s doubling to an hour): deliveries wait, nothing fails for good, and once
-/// the couriers are back each delivery gets exactly one order.
+/// Both couriers answer 503 to everything for 15 s, with retries and circuits scaled down
+/// (backoff 100-500 ms, circuits open 3 s) so that the 15 s hold the retry rounds of a
+/// several-minute outage in production (backoff 5 s doubling to an hour, circuits open
+/// 60 s): deliveries wait, nothing fails for good, and once the couriers are back each
+/// delivery gets exactly one order.
 #[tokio::test]
 async fn a_courier_outage_delays_dispatch_and_orders_nothing_twice() {
     let _serial = ONE_AT_A_TIME.lock().await;
@@ -458,8 +227,8 @@ async fn a_courier_outage_delays_dispatch_and_orders_nothing_twice() {
         tries.len() == 20 && tries.iter().all(|n| *n >= 1)
     })
     .await;
-    // 15 s down: without the wait for the circuits, 12 attempts 100-500 ms apart were used
-    // up in about 4 s and every delivery failed for the operator.
+    // Without the wait for the circuits, 12 attempts 100-500 ms apart were used up in about
+    // 4 s and every delivery failed for the operator.
     tokio::time::sleep(Duration::from_secs(15)).await;
     for id in &ids {
         assert_eq!(app.delivery(id).state, "received", "waiting, not failed");
@@ -491,15 +260,6 @@ async fn a_courier_outage_delays_dispatch_and_orders_nothing_twice() {
         })
         .collect();
     assert_eq!(numbers.len(), 20);
-}
-
-/// How often each status (or "no connection", "timeout") was seen, for the report.
-fn tally(seen: &[String]) -> BTreeMap<&str, usize> {
-    let mut t = BTreeMap::new();
-    for s in seen {
-        *t.entry(s.as_str()).or_insert(0) += 1;
-    }
-    t
 }
 
 /// PostgreSQL restarted (fast shutdown: every session cut) while 8 clients enqueue and a
@@ -651,13 +411,23 @@ async fn redis_stopped_and_started_under_load_fails_no_request() {
     }
 }
 
-/// Three `civicpost serve` replicas, each with its own worker, on one database and one
-/// Redis. Each delivery is posted to two replicas at once under one idempotency key, each
-/// courier webhook to two replicas: one delivery per key, one order per delivery, each
-/// event recorded once, each SMS sent once.
+#[tokio::test]
+async fn two_replicas_share_the_work_and_do_nothing_twice() {
+    let _serial = ONE_AT_A_TIME.lock().await;
+    replicas_share_the_work(2).await;
+}
+
 #[tokio::test]
 async fn three_replicas_share_the_work_and_do_nothing_twice() {
     let _serial = ONE_AT_A_TIME.lock().await;
+    replicas_share_the_work(3).await;
+}
+
+/// `count` `civicpost serve` replicas, each with its own worker, on one database and one
+/// Redis. Each delivery is posted to two replicas at once under one idempotency key, each
+/// courier webhook to two replicas: one delivery per key, one order per delivery, each
+/// event recorded once, each SMS sent once.
+async fn replicas_share_the_work(count: usize) {
     let app = TestApp::spawn_with(dispatch_settings()).await;
     app.map_courier_units().await;
     let key = app.sending_agency_key("000.00.01.H29");
@@ -669,7 +439,7 @@ async fn three_replicas_share_the_work_and_do_nothing_twice() {
     ));
     let dir = app.db.dir.path();
     let mut replicas = Vec::new();
-    for r in 0..3 {
+    for r in 0..count {
         replicas.push(Child::serve(&app.db.url, dir, &format!("replica-{r}"), &env).await);
     }
     let bases: Vec<String> = replicas.iter().map(Child::base).collect();
@@ -678,7 +448,7 @@ async fn three_replicas_share_the_work_and_do_nothing_twice() {
     let mut posts = Vec::new();
     for n in 0..60 {
         for copy in 0..2 {
-            let urls = vec![format!("{}/v1/deliveries", bases[(n + copy) % 3])];
+            let urls = vec![format!("{}/v1/deliveries", bases[(n + copy) % count])];
             let (client, key) = (client.clone(), key.clone());
             posts.push(tokio::spawn(async move {
                 let idem = format!("replica-{n}");
@@ -727,7 +497,7 @@ async fn three_replicas_share_the_work_and_do_nothing_twice() {
                 &vtp_time(20 - i as i64),
             ));
             for copy in 0..2 {
-                let url = format!("{}/v1/webhooks/viettelpost", bases[(n + i + copy) % 3]);
+                let url = format!("{}/v1/webhooks/viettelpost", bases[(n + i + copy) % count]);
                 hooks.push((url, body.clone()));
             }
         }
