@@ -6,40 +6,24 @@
 #      time from POST /v1/deliveries (created_at) to awaiting_pickup (dispatched_at): p50, p99;
 #   3. baseline: the simulator's own createOrder, driven by wrk with the same 2 connections
 #      (what dispatch could reach if our side cost nothing).
-# Usage: bench/dispatch.sh   (ORDERS=2000 RATE=40 SECONDS_AT_RATE=15 POLL_MS=100
+# On a database of its own, or on DB=name (the 1M-delivery one bench/run.sh seeds).
+# Usage: bench/dispatch.sh   (ORDERS=2000 RATE=40 SECONDS_AT_RATE=15 POLL_MS=100 DB=
 #                             PGURL=postgres://postgres@127.0.0.1:5432/postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib.sh
-command -v wrk >/dev/null || apt_install wrk
+. bench/lib.sh
 orders="${ORDERS:-2000}"; rate="${RATE:-40}"; at_rate="${SECONDS_AT_RATE:-15}"; poll="${POLL_MS:-100}"
-admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
-db="civicpost_dispatch_$$"; url="${admin%/*}/$db"
-out=bench/out; mkdir -p "$out"
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
-psql -q "$admin" -c "CREATE DATABASE $db"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
+bench_init dispatch
 export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__PUBLIC_BASE_URL="$base" \
   CIVICPOST__COURIERS__SIMULATOR__AUTOPILOT=false CIVICPOST__JOBS__POLL_INTERVAL_MS="$poll" \
   CIVICPOST__DATABASE__POOL_SIZE=16
 unset REDIS_URL CIVICPOST_CONFIG
-key=$("$bin" agency create --code BENCH --name "Trung tâm PVHCC (benchmark)" --sender-ward 00004 \
-  --sender-line "1 Hoàng Hoa Thám" --sender-phone "024 3825 1234" | tail -n 1)
+key=$(bench_agency)
+agency_id=$(bench_agency_id)
 # The service: HTTP and the simulators only; the workers are separate processes.
 CIVICPOST__JOBS__ENABLED=false "$bin" serve --bind "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 pids+=($!); serve=$!
-for _ in $(seq 300); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_healthy
 "$bin" couriers sync-units vnpost > /dev/null
 "$bin" couriers sync-units viettelpost > /dev/null
 
@@ -62,7 +46,7 @@ for i in range(n):
         if delay > 0: time.sleep(delay)
 PY
 }
-count() { psql -Atq "$url" -c "SELECT count(*) FROM deliveries WHERE state $1"; }
+count() { psql -Atq "$url" -c "SELECT count(*) FROM deliveries WHERE agency_id = '$agency_id' AND state $1"; }
 workers() { for _ in 1 2; do "$bin" worker > "$work/worker.$RANDOM.log" 2>&1 & pids+=($!); done; }
 
 echo "== 1. throughput: $orders queued deliveries, 2 workers"
@@ -78,14 +62,14 @@ while [ "$(count "= 'received'")" -gt 0 ]; do sleep 0.2; done
 latency=$(psql -Atq "$url" -F ' ' -c "SELECT
   percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM dispatched_at - created_at)) * 1000,
   percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM dispatched_at - created_at)) * 1000
-  FROM deliveries WHERE dossier_code LIKE 'BENCH-l-%'")
+  FROM deliveries WHERE agency_id = '$agency_id' AND dossier_code LIKE 'BENCH-l-%'")
 worker_rss=0
 for p in "${pids[@]}"; do
   [ "$p" = "$serve" ] && continue
-  kb=$(awk '/^VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null || echo 0)
+  kb=$(peak_rss_kb "$p")
   [ "$kb" -gt "$worker_rss" ] && worker_rss=$kb
 done
-serve_rss=$(awk '/^VmHWM/ {print $2}' "/proc/$serve/status")
+serve_rss=$(peak_rss_kb "$serve")
 
 echo "== 3. baseline: the simulator's createOrder alone, wrk, 2 connections, 10s"
 token=$(curl -fsS -X POST "$base/sim/viettelpost/v2/user/Login" -H 'Content-Type: application/json' \
@@ -118,4 +102,4 @@ print(f"ratio dispatch/simulator: {rate / sim_rps:.2f}; {orders} orders in {elap
 json.dump({"orders": orders, "seconds": elapsed, "rows": rows, "ratio": rate / sim_rps, "dispatch_failed": int(failed)},
           open(f"{out}/dispatch.json", "w"), indent=2)
 PY
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); worker poll ${poll} ms; written bench/out/dispatch.json"
+echo "machine: $(machine); worker poll ${poll} ms; written bench/out/dispatch.json"

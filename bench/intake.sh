@@ -2,42 +2,36 @@
 # Intake throughput on PostgreSQL: POST /v1/deliveries at 32 concurrent clients (wrk), next to
 # pgbench committing the same three inserts per transaction on the same database in the same
 # run (this machine's durable-write limit). Target: >= 50 % of pgbench, p99 < 20 ms.
-# Usage: bench/intake.sh   (DURATION=20 CONNS=32 PGURL=postgres://postgres@127.0.0.1:5432/postgres)
+# On a database of its own, or on DB=name (the 1M-delivery one bench/run.sh seeds); the jobs
+# its deliveries and pgbench's rows queued are removed after, so later parts never see them.
+# Usage: bench/intake.sh   (DURATION=20 CONNS=32 DB= PGURL=postgres://postgres@127.0.0.1:5432/postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib.sh
-command -v wrk >/dev/null || apt_install wrk
+. bench/lib.sh
 command -v pgbench >/dev/null || apt_install postgresql-contrib
 duration="${DURATION:-20}"; conns="${CONNS:-32}"
-admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
-db="civicpost_bench_$$"; url="${admin%/*}/$db"
-out=bench/out; mkdir -p "$out"
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
-psql -q "$admin" -c "CREATE DATABASE $db"
-work=$(mktemp -d)
-pid=""
-cleanup() { [ -z "$pid" ] || kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; rm -rf "$work"; }
-trap cleanup EXIT
+bench_init intake
 # No couriers: intake alone (outside sandbox mode an enabled courier needs its credentials).
 export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__SANDBOX=false CIVICPOST__DATABASE__POOL_SIZE=32 \
   CIVICPOST__COURIERS__VIETTELPOST__ENABLED=false CIVICPOST__COURIERS__VNPOST__ENABLED=false
-key=$("$bin" agency create --code BENCH --name "Benchmark agency" | tail -n 1)
-agency_id=$(psql -Atq "$url" -c "SELECT id FROM agencies WHERE code = 'BENCH'")
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+key=$(bench_agency)
+agency_id=$(bench_agency_id)
 "$bin" serve --bind "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
-pid=$!
-for _ in $(seq 300); do curl -fsS "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+pid=$!; pids+=("$pid")
+wait_healthy
 
-echo "== warm-up"; CIVICPOST_BENCH_KEY="$key" CIVICPOST_BENCH_RUN="w$$" wrk -t2 -c"$conns" -d3s -s bench/intake.lua "http://127.0.0.1:$port" >/dev/null
+echo "== warm-up"; CIVICPOST_BENCH_KEY="$key" CIVICPOST_BENCH_RUN="w$$" wrk -t2 -c"$conns" -d3s -s bench/intake.lua "$base" >/dev/null
 echo "== service: POST /v1/deliveries, $conns clients, ${duration}s"
 CIVICPOST_BENCH_KEY="$key" CIVICPOST_BENCH_RUN="r$$" wrk -t2 -c"$conns" -d"${duration}s" --latency -s bench/intake.lua \
-  "http://127.0.0.1:$port" | tee "$work/wrk.txt"
-rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+  "$base" | tee "$work/wrk.txt"
+rss_kb=$(peak_rss_kb "$pid")
 kill "$pid"; wait "$pid" 2>/dev/null || true
 
 echo "== baseline: pgbench, the same inserts, $conns clients, ${duration}s"
 (cd "$work" && pgbench -n -c "$conns" -j 2 -T "$duration" -D agency="$agency_id" -l -f "$OLDPWD/bench/intake.pgbench.sql" "$url" | tee pgbench.txt)
+# Nobody is to dispatch what this run and pgbench queued (their deliveries stay, as history).
+psql -q "$url" -c "DELETE FROM outbox_jobs WHERE status IN ('pending', 'running')
+  AND delivery_id IN (SELECT id FROM deliveries WHERE agency_id = '$agency_id')"
 
 python3 - "$work" "$out" "$conns" "$rss_kb" <<'PY'
 import glob, json, re, sys
@@ -63,4 +57,4 @@ for r in rows:
 print(f"ratio service/pgbench: {ratio:.2f} (target >= 0.50); p99 target < 20 ms; non-2xx: {errors}")
 json.dump({"clients": conns, "rows": rows, "ratio": ratio}, open(f"{out}/intake.json", "w"), indent=2)
 PY
-echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo); written bench/out/intake.json"
+echo "machine: $(machine); written bench/out/intake.json"

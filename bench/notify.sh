@@ -7,31 +7,15 @@
 #      eSMS gateway simulator over HTTP, email over SMTP to a real server on 127.0.0.1
 #      (tests/notify/smtp_sink.py on aiosmtpd, writing a Maildir): messages per second;
 #   3. baseline: the gateway simulator's send endpoint alone (wrk, 2 connections).
-# Usage: bench/notify.sh   (DELIVERIES=2000 PGURL=postgres://postgres@127.0.0.1:5432/postgres)
+# On a database of its own, or on DB=name (the 1M-delivery one bench/run.sh seeds).
+# Usage: bench/notify.sh   (DELIVERIES=2000 DB= PGURL=postgres://postgres@127.0.0.1:5432/postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib.sh
-command -v wrk >/dev/null || apt_install wrk
+. bench/lib.sh
 ensure_smtp
 n="${DELIVERIES:-2000}"
-admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
-db="civicpost_notify_$$"; url="${admin%/*}/$db"
-out=bench/out; mkdir -p "$out"
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
-psql -q "$admin" -c "CREATE DATABASE $db"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(free_port); smtp_port=$(free_port)
-base="http://127.0.0.1:$port"
+bench_init notify
+smtp_port=$(free_port)
 "$CIVICPOST_TEST_SMTP_PYTHON" tests/notify/smtp_sink.py "$smtp_port" "$work/maildir" > "$work/smtp.log" 2>&1 &
 pids+=($!)
 export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__PUBLIC_BASE_URL="$base" \
@@ -42,12 +26,12 @@ export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__PUBLIC_BAS
   CIVICPOST__NOTIFY__EMAIL__SMTP__HOST=127.0.0.1 CIVICPOST__NOTIFY__EMAIL__SMTP__PORT="$smtp_port" \
   CIVICPOST__NOTIFY__EMAIL__SMTP__SECURITY=none
 unset REDIS_URL CIVICPOST_CONFIG
-key=$("$bin" agency create --code BENCH --name "Trung tâm PVHCC (benchmark)" --sender-ward 00004 \
-  --sender-line "1 Hoàng Hoa Thám" --sender-phone "024 3825 1234" | tail -n 1)
+key=$(bench_agency)
+agency_id=$(bench_agency_id)
 # HTTP and the simulators only; the workers are separate processes.
 CIVICPOST__JOBS__ENABLED=false "$bin" serve --bind "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 pids+=($!)
-for _ in $(seq 300); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_healthy
 "$bin" couriers sync-units vnpost > /dev/null
 
 echo "== 1. seeding $n deliveries awaiting pickup, each with its notify job"
@@ -58,16 +42,16 @@ template=$(curl -fsS -X POST "$base/v1/deliveries" -H "Authorization: Bearer $ke
   "ward_code": "00070"}}, "parcel": {"weight_grams": 150}}' |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 "$bin" worker > "$work/seed-worker.log" 2>&1 &
-seeder=$!
+seeder=$!; pids+=("$seeder")
 for _ in $(seq 300); do
-  [ "$(psql -Atq "$url" -c "SELECT count(*) FROM notifications WHERE status = 'sent'")" = 2 ] && break
+  [ "$(psql -Atq "$url" -c "SELECT count(*) FROM notifications WHERE delivery_id = '$template' AND status = 'sent'")" = 2 ] && break
   sleep 0.1
 done
 kill "$seeder"; wait "$seeder" 2>/dev/null || true
 psql -q -v ON_ERROR_STOP=1 "$url" <<SQL
 CREATE TEMP TABLE seed AS
   SELECT gen_random_uuid()::text AS id, 'BENCH-N-' || g AS dossier,
-         upper(substr(md5(g::text), 1, 10)) AS code,
+         'N' || upper(substr(md5('$agency' || g), 1, 9)) AS code,
          '+8491' || lpad(g::text, 7, '0') AS phone, 'citizen' || g || '@example.vn' AS email
   FROM generate_series(1, $n) g;
 -- Every column but the generated ones (local_day), which take no value.
@@ -93,12 +77,13 @@ SQL
 
 echo "== 2. 2 workers send $((2 * n)) messages ($n SMS, $n emails)"
 open_jobs() { psql -Atq "$url" -c "SELECT count(*) FROM outbox_jobs WHERE kind IN ('notify', 'send_notification') AND status IN ('pending', 'running')"; }
+ours="delivery_id IN (SELECT id FROM deliveries WHERE agency_id = '$agency_id')"
 start=$(date +%s.%N)
 for _ in 1 2; do "$bin" worker > "$work/worker.$RANDOM.log" 2>&1 & pids+=($!); done
 while [ "$(open_jobs)" -gt 0 ]; do sleep 0.2; done
 end=$(date +%s.%N)
 outcome=$(psql -Atq "$url" -c "SELECT string_agg(channel || ' ' || status || '=' || c, ', ') FROM
-  (SELECT channel, status, count(*) c FROM notifications GROUP BY 1, 2 ORDER BY 1, 2) s")
+  (SELECT channel, status, count(*) c FROM notifications WHERE $ours GROUP BY 1, 2 ORDER BY 1, 2) s")
 sms_count=$(curl -fsS "$base/sim/sms/_control/messages" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))')
 mail_count=$(find "$work/maildir" -type f | wc -l)
 

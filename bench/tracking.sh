@@ -16,35 +16,16 @@
 #          KEEP_DB=name: keep the seeded database under that name)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib.sh
-command -v wrk >/dev/null || apt_install wrk
+. bench/lib.sh
+[ -z "${DB:-}" ] || { echo "bench/tracking.sh seeds its own database; DB= is for the other parts" >&2; exit 2; }
 n="${DELIVERIES:-100000}"; events="${EVENTS:-10}"; seconds="${DURATION:-10}"; conns="${CONNECTIONS:-64}"
-admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
 redis="${REDIS:-redis://127.0.0.1:6379}"
 redis_host=$(python3 -c 'import sys,urllib.parse as u; p=u.urlparse(sys.argv[1]); print(p.hostname, p.port or 6379)' "$redis")
-db="civicpost_tracking_$$"; url="${admin%/*}/$db"
-out=bench/out; mkdir -p "$out"
-cargo build --release --quiet
+bench_init tracking
 cargo build --release --quiet --example bare_actix
-bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
 bare_bin="${CARGO_TARGET_DIR:-target}/release/examples/bare_actix"
-psql -q "$admin" -c "CREATE DATABASE $db"
-work=$(mktemp -d)
 serve=""
 stop_serve() { [ -z "$serve" ] || { kill "$serve" 2>/dev/null || true; wait "$serve" 2>/dev/null || true; serve=""; }; }
-cleanup() {
-  stop_serve
-  if [ -n "${KEEP_DB:-}" ]; then
-    psql -q "$admin" -c "DROP DATABASE IF EXISTS $KEEP_DB WITH (FORCE)" >/dev/null || true
-    psql -q "$admin" -c "ALTER DATABASE $db RENAME TO $KEEP_DB" >/dev/null && echo "kept the database as $KEEP_DB"
-  else
-    psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
 export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__PUBLIC_BASE_URL="$base" \
   CIVICPOST__COURIERS__SIMULATOR__STEP_MS=100 CIVICPOST__JOBS__POLL_INTERVAL_MS=50 \
   CIVICPOST__TRACKING__RATE_LIMIT_PER_MINUTE=0 CIVICPOST__DATABASE__POOL_SIZE=16 \
@@ -52,11 +33,10 @@ export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__PUBLIC_BAS
 unset REDIS_URL CIVICPOST_CONFIG
 start_serve() { # $1: redis url or empty
   REDIS_URL="$1" "$bin" serve --bind "127.0.0.1:$port" >> "$work/serve.log" 2>&1 &
-  serve=$!
-  for _ in $(seq 300); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+  serve=$!; pids+=("$serve")
+  wait_healthy
 }
-key=$("$bin" agency create --code BENCH --name "Trung tâm PVHCC (benchmark)" --sender-ward 00004 \
-  --sender-line "1 Hoàng Hoa Thám" --sender-phone "024 3825 1234" | tail -n 1)
+key=$(bench_agency)
 start_serve "$redis"
 "$bin" couriers sync-units vnpost > /dev/null
 
@@ -138,10 +118,10 @@ start_serve ""
 echo "   cached (in process)"
 warm
 run_wrk "$work/hot.txt" random "$work/cached-memory.txt"
-serve_rss=$(awk '/^VmHWM/ {print $2}' "/proc/$serve/status")
+serve_rss=$(peak_rss_kb "$serve")
 echo "== 4. baseline: a bare actix-web handler, the same wrk run"
-bare_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$bare_bin" "127.0.0.1:$bare_port" & bare=$!
+bare_port=$(free_port)
+"$bare_bin" "127.0.0.1:$bare_port" & bare=$!; pids+=("$bare")
 for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$bare_port/" >/dev/null 2>&1 && break; sleep 0.1; done
 CIVICPOST_BENCH_CODES="$work/hot.txt" CIVICPOST_BENCH_MODE=random \
   wrk -t2 -c"$conns" -d"${seconds}s" --latency -s bench/tracking.lua "http://127.0.0.1:$bare_port" > "$work/bare.txt"

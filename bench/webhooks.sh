@@ -9,39 +9,23 @@
 #      the queue every inbox row is processed (none pending, none failed);
 #   4. baseline: pgbench, the same 64 clients, one single-row INSERT of a body of the same
 #      size per transaction (what a bare "store the bytes" costs on this database).
-# Usage: bench/webhooks.sh   (DELIVERIES=1000 DURATION=20 CONNECTIONS=64
+# On a database of its own, or on DB=name (the 1M-delivery one bench/run.sh seeds).
+# Usage: bench/webhooks.sh   (DELIVERIES=1000 DURATION=20 CONNECTIONS=64 DB=
 #                             PGURL=postgres://postgres@127.0.0.1:5432/postgres)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-. scripts/lib.sh
-command -v wrk >/dev/null || apt_install wrk
+. bench/lib.sh
 deliveries="${DELIVERIES:-1000}"; seconds="${DURATION:-20}"; conns="${CONNECTIONS:-64}"
-admin="${PGURL:-postgres://postgres@127.0.0.1:5432/postgres}"
-db="civicpost_webhooks_$$"; url="${admin%/*}/$db"
-out=bench/out; mkdir -p "$out"
-cargo build --release --quiet
-bin="${CARGO_TARGET_DIR:-target}/release/civicpost"
-psql -q "$admin" -c "CREATE DATABASE $db"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  psql -q "$admin" -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
+bench_init webhooks
 export DATABASE_URL="$url" CIVICPOST__LOG__LEVEL=warn CIVICPOST__APP__PUBLIC_BASE_URL="$base" \
   CIVICPOST__COURIERS__SIMULATOR__AUTOPILOT=false CIVICPOST__JOBS__POLL_INTERVAL_MS=50 \
   CIVICPOST__DATABASE__POOL_SIZE=24
 unset REDIS_URL CIVICPOST_CONFIG
-key=$("$bin" agency create --code BENCH --name "Trung tâm PVHCC (benchmark)" --sender-ward 00004 \
-  --sender-line "1 Hoàng Hoa Thám" --sender-phone "024 3825 1234" | tail -n 1)
+key=$(bench_agency)
+agency_id=$(bench_agency_id)
 "$bin" serve --bind "127.0.0.1:$port" > "$work/serve.log" 2>&1 &
 pids+=($!); serve=$!
-for _ in $(seq 300); do curl -fsS "$base/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
+wait_healthy
 "$bin" couriers sync-units viettelpost > /dev/null
 
 echo "== 1. $deliveries deliveries dispatched to Viettel Post (simulator)"
@@ -59,38 +43,42 @@ for i in range(n):
     urllib.request.urlopen(req).read()
 PY
 count() { psql -Atq "$url" -c "$1"; }
-while [ "$(count "SELECT count(*) FROM deliveries WHERE state = 'received'")" -gt 0 ]; do sleep 0.2; done
-count "SELECT courier_tracking_number FROM deliveries WHERE courier_tracking_number IS NOT NULL
+ours="agency_id = '$agency_id'"
+while [ "$(count "SELECT count(*) FROM deliveries WHERE $ours AND state = 'received'")" -gt 0 ]; do sleep 0.2; done
+count "SELECT courier_tracking_number FROM deliveries WHERE $ours AND courier_tracking_number IS NOT NULL
        AND courier = 'viettelpost'" > "$work/tracking.txt"
 echo "   $(wc -l < "$work/tracking.txt") parcels with a Viettel Post tracking number;" \
-  "states: $(count "SELECT string_agg(state || '=' || n, ' ') FROM (SELECT state, count(*) n FROM deliveries GROUP BY state) s")"
+  "states: $(count "SELECT string_agg(state || '=' || n, ' ') FROM (SELECT state, count(*) n FROM deliveries WHERE $ours GROUP BY state) s")"
 
 echo "== 2. wrk: $conns connections, ${seconds}s of webhooks"
-before=$(count "SELECT count(*) FROM webhook_inbox")
+before=$(count "SELECT (now() AT TIME ZONE 'utc')::text")
 CIVICPOST_BENCH_TRACKING="$work/tracking.txt" \
   wrk -t2 -c"$conns" -d"${seconds}s" --latency -s bench/webhooks.lua "$base" > "$work/wrk.txt"
 acked=$(awk '/requests in/ {print $1}' "$work/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $NF}' "$work/wrk.txt"); non2xx=${non2xx:-0}
-stored=$(( $(count "SELECT count(*) FROM webhook_inbox") - before ))
+stored=$(count "SELECT count(*) FROM webhook_inbox WHERE received_at >= '$before'")
 
 echo "== 3. draining the inbox"
 drain_start=$(date +%s.%N)
 while [ "$(count "SELECT count(*) FROM webhook_inbox WHERE status = 'pending'")" -gt 0 ]; do sleep 0.5; done
 drain_end=$(date +%s.%N)
 statuses=$(count "SELECT string_agg(status || '=' || n, ' ') FROM
-  (SELECT status, count(*) n FROM webhook_inbox GROUP BY status ORDER BY status) s")
-events=$(count "SELECT count(*) FROM delivery_events WHERE source = 'courier'")
-serve_rss=$(awk '/^VmHWM/ {print $2}' "/proc/$serve/status")
+  (SELECT status, count(*) n FROM webhook_inbox WHERE received_at >= '$before' GROUP BY status ORDER BY status) s")
+events=$(count "SELECT count(*) FROM delivery_events e JOIN deliveries d ON d.id = e.delivery_id
+  WHERE d.$ours AND e.source = 'courier'")
+serve_rss=$(peak_rss_kb "$serve")
 
 echo "== 4. baseline: pgbench, $conns clients, single-row INSERT, ${seconds}s"
-count "CREATE TABLE bench_insert (id bigserial PRIMARY KEY, dedupe_key text UNIQUE,
+count "DROP TABLE IF EXISTS bench_insert;
+       CREATE TABLE bench_insert (id bigserial PRIMARY KEY, dedupe_key text UNIQUE,
        body bytea NOT NULL, received_at timestamp NOT NULL)" > /dev/null
-body_len=$(count "SELECT coalesce(avg(length(body))::int, 1200) FROM webhook_inbox")
+body_len=$(count "SELECT coalesce(avg(length(body))::int, 1200) FROM webhook_inbox WHERE received_at >= '$before'")
 cat > "$work/insert.sql" <<SQL
 INSERT INTO bench_insert (dedupe_key, body, received_at)
 VALUES (md5(random()::text || clock_timestamp()::text), convert_to(repeat('x', $body_len), 'UTF8'), now());
 SQL
 (cd "$work" && pgbench -n -c "$conns" -j 2 -T "$seconds" -f insert.sql -l --log-prefix=pgb "$url" > pgbench.txt 2>&1)
+count "DROP TABLE bench_insert" > /dev/null
 
 python3 - "$work" "$out" "$acked" "$non2xx" "$stored" "$drain_start" "$drain_end" "$statuses" \
   "$events" "$serve_rss" "$seconds" "$conns" <<'PY'
