@@ -67,3 +67,13 @@ bench_agency_id() { psql -Atq "$url" -c "SELECT id FROM agencies WHERE code = '$
 peak_rss_kb() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 machine() { echo "$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo)"; }
+
+# Open jobs (pending or running) of this run's deliveries.
+open_jobs() {
+  psql -Atq "$url" -c "SELECT count(*) FROM outbox_jobs WHERE status IN ('pending', 'running')
+    AND delivery_id IN (SELECT id FROM deliveries WHERE agency_id = '$(bench_agency_id)')"
+}
+
+# Waits until this run's deliveries have no open job, so that a part sharing the database
+# leaves nothing for the next one's workers.
+drain_jobs() { while [ "$(open_jobs)" -gt 0 ]; do sleep 0.5; done; }

@@ -47,6 +47,8 @@ for _ in $(seq 300); do
   [ "$(psql -Atq "$url" -c "SELECT count(*) FROM notifications WHERE delivery_id = '$template' AND status = 'sent'")" = 2 ] && break
   sleep 0.1
 done
+[ "$(psql -Atq "$url" -c "SELECT count(*) FROM notifications WHERE delivery_id = '$template' AND status = 'sent'")" = 2 ] ||
+  { echo "the template delivery's SMS and email were not sent within 30 s" >&2; exit 1; }
 kill "$seeder"; wait "$seeder" 2>/dev/null || true
 psql -q -v ON_ERROR_STOP=1 "$url" <<SQL
 CREATE TEMP TABLE seed AS
@@ -76,12 +78,14 @@ INSERT INTO outbox_jobs (id, kind, delivery_id, payload, status, attempts, max_a
 SQL
 
 echo "== 2. 2 workers send $((2 * n)) messages ($n SMS, $n emails)"
-open_jobs() { psql -Atq "$url" -c "SELECT count(*) FROM outbox_jobs WHERE kind IN ('notify', 'send_notification') AND status IN ('pending', 'running')"; }
 ours="delivery_id IN (SELECT id FROM deliveries WHERE agency_id = '$agency_id')"
 start=$(date +%s.%N)
-for _ in 1 2; do "$bin" worker > "$work/worker.$RANDOM.log" 2>&1 & pids+=($!); done
+workers=()
+for _ in 1 2; do "$bin" worker > "$work/worker.$RANDOM.log" 2>&1 & pids+=($!); workers+=($!); done
 while [ "$(open_jobs)" -gt 0 ]; do sleep 0.2; done
 end=$(date +%s.%N)
+worker_rss=0
+for p in "${workers[@]}"; do kb=$(peak_rss_kb "$p"); [ "$kb" -gt "$worker_rss" ] && worker_rss=$kb; done
 outcome=$(psql -Atq "$url" -c "SELECT string_agg(channel || ' ' || status || '=' || c, ', ') FROM
   (SELECT channel, status, count(*) c FROM notifications WHERE $ours GROUP BY 1, 2 ORDER BY 1, 2) s")
 sms_count=$(curl -fsS "$base/sim/sms/_control/messages" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["messages"]))')
@@ -90,9 +94,9 @@ mail_count=$(find "$work/maildir" -type f | wc -l)
 echo "== 3. baseline: the gateway simulator alone, wrk, 2 connections, 10s"
 wrk -t2 -c2 -d10s --latency -s bench/notify.lua "$base" > "$work/wrk.txt"
 
-python3 - "$work" "$out" "$n" "$start" "$end" "$outcome" "$sms_count" "$mail_count" <<'PY'
+python3 - "$work" "$out" "$n" "$start" "$end" "$outcome" "$sms_count" "$mail_count" "$worker_rss" <<'PY'
 import json, re, sys
-work, out, n, start, end, outcome, sms_count, mail_count = sys.argv[1:9]
+work, out, n, start, end, outcome, sms_count, mail_count, worker_rss = sys.argv[1:10]
 n, elapsed = int(n), float(end) - float(start)
 sent = 2 * n / elapsed
 sim = float(re.search(r"Requests/sec:\s+([\d.]+)", open(f"{work}/wrk.txt").read()).group(1))
@@ -102,6 +106,7 @@ print(f"{'gateway simulator send alone (baseline)':44} {sim:8.0f}")
 print(f"ratio: {sent / sim:.2f}; {2 * n} messages in {elapsed:.1f}s; rows: {outcome}; "
       f"simulator holds {sms_count} SMS, the SMTP server {mail_count} emails (1 + 1 of the template)")
 json.dump({"messages": 2 * n, "seconds": elapsed, "per_s": sent, "simulator_per_s": sim,
+           "peak_rss_mb": int(worker_rss) / 1024,
            "rows": outcome, "sms": int(sms_count), "emails": int(mail_count)},
           open(f"{out}/notify.json", "w"), indent=2)
 PY

@@ -53,4 +53,4 @@ if [ "${API_FUZZ_SECONDS:-300}" != 0 ]; then
   echo "=== schemathesis, ${API_FUZZ_SECONDS:-300}s per key"
   bench/api-fuzz.sh
 fi
-python3 bench/summary.py "$out" "$started"
+python3 bench/summary.py "$out" "$started" "$largest"

@@ -6,6 +6,8 @@ import glob, json, os, platform, re, sys
 
 out = sys.argv[1] if len(sys.argv) > 1 else "bench/out"
 started = sys.argv[2] if len(sys.argv) > 2 else ""
+# The size of the database the parts after tracking ran on (bench/run.sh passes it).
+seeded = int(sys.argv[3]) if len(sys.argv) > 3 else None
 
 
 def load(name):
@@ -46,7 +48,7 @@ if d:
     rows.append(row("dispatch, 2 workers (orders)", svc, d["rows"][2]))
 nt = load("notify")
 if nt:
-    rows.append(row("notifications, 2 workers (SMS + email)", {"per_s": nt["per_s"]},
+    rows.append(row("notifications, 2 workers (SMS + email)", {"per_s": nt["per_s"], "peak_rss_mb": nt.get("peak_rss_mb")},
                     {"what": "SMS gateway simulator alone", "per_s": nt["simulator_per_s"]}))
 
 growth = []
@@ -64,6 +66,9 @@ for r in rows:
     lines.append(f"{r['what']:42} {fmt(r['per_s'], '8.0f'):>8} {fmt(r['p50_ms'], '7.2f'):>7} "
                  f"{fmt(r['p99_ms'], '7.2f'):>7} {fmt(r['peak_rss_mb'], '7.0f'):>7}  {r['baseline']:34} "
                  f"{fmt(r['baseline_per_s'], '8.0f'):>8} {fmt(r['ratio'], '6.2f'):>6}")
+if seeded:
+    lines += ["", f"intake, webhooks, dispatch and notifications ran on the tracking database of "
+              f"{seeded:,} deliveries ({10 * seeded:,} events)"]
 if growth:
     lines += ["", "growth: uncached tracking reads by database size (10 events per delivery)",
               f"{'deliveries':>12} {'per s':>8} {'p50 ms':>7} {'p99 ms':>7}"]
@@ -74,7 +79,7 @@ if os.path.exists(fuzz):
 text = "\n".join(lines)
 print(text)
 open(os.path.join(out, "summary.txt"), "w").write(text + "\n")
-json.dump({"started": started, "machine": machine, "rows": rows, "growth": growth},
+json.dump({"started": started, "machine": machine, "seeded_deliveries": seeded, "rows": rows, "growth": growth},
           open(os.path.join(out, "summary.json"), "w"), indent=2)
 
 # The chart: one bar per measurement, its throughput as a share of its baseline; and the
