@@ -72,12 +72,7 @@ async fn a_worker_killed_between_the_courier_answer_and_the_commit_makes_one_ord
     let id = app
         .enqueue_delivery(&key, "H29-260201-0001", HCM_WARD)
         .await;
-    let sim = &app
-        .state
-        .simulators
-        .as_ref()
-        .expect("simulators")
-        .viettelpost;
+    let sim = app.viettel_sim();
 
     let mut doomed = spawn_worker(&app, Some("dispatch-after-create=pause"));
     wait_until("the order at the courier", Duration::from_secs(60), || {
@@ -146,12 +141,7 @@ async fn two_worker_processes_never_dispatch_a_delivery_twice() {
         kill_hard(worker);
     }
 
-    let sim = &app
-        .state
-        .simulators
-        .as_ref()
-        .expect("simulators")
-        .viettelpost;
+    let sim = app.viettel_sim();
     assert_eq!(sim.order_count(), ids.len());
     assert_eq!(
         sim.create_calls(),

@@ -40,11 +40,7 @@ async fn app() -> (TestApp, String) {
 }
 
 fn viettel(app: &TestApp) -> &civicpost::couriers::viettelpost::sim::SimState {
-    &app.state
-        .simulators
-        .as_ref()
-        .expect("simulators")
-        .viettelpost
+    app.viettel_sim()
 }
 
 fn vnpost(app: &TestApp) -> &civicpost::couriers::vnpost::sim::SimState {

@@ -27,6 +27,16 @@ pub fn dispatch_settings() -> Value {
 }
 
 impl TestApp {
+    /// The built-in Viettel Post simulator (the test apps run in sandbox mode).
+    pub fn viettel_sim(&self) -> &civicpost::couriers::viettelpost::sim::SimState {
+        &self
+            .state
+            .simulators
+            .as_ref()
+            .expect("simulators")
+            .viettelpost
+    }
+
     /// Maps the official wards to both simulators' address ids (`couriers sync-units`).
     pub async fn map_courier_units(&self) {
         for (courier, outcome) in civicpost::couriers::sync_units::sync_if_empty(&self.state).await

@@ -89,12 +89,7 @@ pub async fn assert_dispatched_once(app: &TestApp, ids: &BTreeMap<String, String
         },
     )
     .await;
-    let sim = &app
-        .state
-        .simulators
-        .as_ref()
-        .expect("simulators")
-        .viettelpost;
+    let sim = app.viettel_sim();
     assert_eq!(sim.order_count(), ids.len(), "one order per delivery");
 }
 
